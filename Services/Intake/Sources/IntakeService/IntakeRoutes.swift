@@ -1,0 +1,158 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import SamenplanDomain
+import SamenplanEventing
+import SamenplanServer
+import SamenplanStorage
+
+/// Intake's HTTP API (docs/openapi/intake.yaml).
+enum IntakeRoutes {
+    static func add(to group: RouterGroup<SamenplanRequestContext>, environment: ServiceEnvironment, desk: ReferralDesk) {
+        let database = environment.database
+        let source = environment.source
+
+        // Integrators may POST the same CloudEvent they would publish: same validation, same
+        // result (DESIGN.md, Inbound events).
+        group.post("events") { request, context -> Response in
+            _ = try context.require(.integrator, .admin)
+            let body = try await request.body.collect(upTo: 1_048_576)
+            let event = try decodeEvent(body: body, headers: request.headers)
+            guard IntakeEventHandler.acceptedTypes.contains(EventType(rawValue: event.type)) else {
+                throw Problem(
+                    .badRequest, type: "unknown-type", title: "Unknown event type",
+                    detail: "Intake accepts \(IntakeEventHandler.acceptedTypes.map(\.rawValue).sorted().joined(separator: ", ")).")
+            }
+            let outcome = try await database.transaction { connection -> ReferralOutcome? in
+                let eventContext = EventContext(connection: connection, logger: context.logger, source: source)
+                guard
+                    try await Inbox.claim(
+                        source: event.source, id: event.id, type: event.type, on: connection, logger: context.logger)
+                else {
+                    return try await previousOutcome(of: event, on: eventContext)
+                }
+                return try await IntakeEvents.process(event, desk: desk, in: eventContext)
+            }
+            if case .rejected(let problems) = outcome {
+                throw Problem(
+                    .badRequest, type: "referral-rejected", title: "The referral breaks the integrators' contract",
+                    detail: "\(problems.count) problem(s); correct them and send the referral again with a new event id.",
+                    problems: problems.map { Problem.Item(rule: $0.rule, pointer: $0.pointer, detail: $0.detail) })
+            }
+            var answer: [String: JSON] = ["id": .string(event.id), "source": .string(event.source)]
+            switch outcome {
+            case .accepted(let caseId, let joined):
+                answer["caseId"] = .string(caseId.uuidString.lowercased())
+                answer["joinedExistingCase"] = .bool(joined)
+            case .alreadyReceived(let caseId):
+                answer["caseId"] = .string(caseId.uuidString.lowercased())
+                answer["duplicate"] = .bool(true)
+            default:
+                break
+            }
+            return try jsonResponse(.accepted, .object(answer))
+        }
+
+        group.post("managers") { request, context -> Response in
+            let caller = try context.require(.admin, .teamLead)
+            let manager = try await request.decode(as: ManagerRegistration.self, context: context)
+            let problems = manager.problems
+            guard problems.isEmpty else { throw Problem.badRequest("The manager is not valid.", problems: problems) }
+            let areas = manager.areas.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+            if caller.role == .teamLead, !Set(areas).isSubset(of: caller.areas) {
+                throw Problem.forbidden("A team lead registers managers only for their own areas.")
+            }
+            try await database.client.query(
+                """
+                INSERT INTO managers (id, display_name, areas, max_caseload)
+                VALUES (\(manager.id), \(manager.displayName), \(areas), \(manager.maxCaseload))
+                ON CONFLICT (id) DO UPDATE SET display_name = excluded.display_name, areas = excluded.areas,
+                                               max_caseload = excluded.max_caseload
+                """, logger: context.logger)
+            return try jsonResponse(.created, try JSON(encoding: manager))
+        }
+
+        group.get("managers") { request, context -> Response in
+            let caller = try context.require(.admin, .teamLead)
+            var managers: [JSON] = []
+            let rows = try await database.client.query(
+                """
+                SELECT m.id, m.display_name, m.areas, m.max_caseload, count(c.id)::bigint
+                FROM managers m LEFT JOIN cases c ON c.manager_id = m.id AND c.status = 'open'
+                GROUP BY m.id ORDER BY m.id
+                """, logger: context.logger)
+            for try await (id, name, areas, maxCaseload, open) in rows.decode((String, String, [String], Int, Int64).self) {
+                if caller.role == .teamLead, Set(areas).isDisjoint(with: caller.areas) { continue }
+                managers.append(
+                    .object([
+                        "id": .string(id), "displayName": .string(name), "areas": .array(areas.map(JSON.string)),
+                        "maxCaseload": .number(Double(maxCaseload)), "openCases": .number(Double(open)),
+                    ]))
+            }
+            return try jsonResponse(.ok, .object(["items": .array(managers)]))
+        }
+    }
+
+    /// A resent copy of an event gets the answer the first copy got.
+    static func previousOutcome(of event: CloudEvent, on context: EventContext) async throws -> ReferralOutcome? {
+        let rejected = try await context.connection.query(
+            "SELECT problems::text FROM rejections WHERE event_source = \(event.source) AND event_id = \(event.id)",
+            logger: context.logger
+        ).collect()
+        if let row = rejected.first {
+            let problems = try JSONCoding.decoder.decode(
+                [ReferralRejected.Problem].self, from: Data(try row.decode(String.self).utf8))
+            return .rejected(problems)
+        }
+        let accepted = try await context.connection.query(
+            "SELECT case_id FROM referrals WHERE source = \(event.source) AND event_id = \(event.id)", logger: context.logger
+        ).collect()
+        return try accepted.first.map { .alreadyReceived(caseId: try $0.decode(UUID.self)) }
+    }
+
+    /// Structured mode (`application/cloudevents+json`) or HTTP binary mode (`ce-*` headers).
+    static func decodeEvent(body: ByteBuffer, headers: HTTPFields) throws -> CloudEvent {
+        var kafkaStyleHeaders: [(String, [UInt8])] = []
+        for field in headers where field.name.canonicalName.hasPrefix("ce-") {
+            kafkaStyleHeaders.append(("ce_" + field.name.canonicalName.dropFirst(3), Array(field.value.utf8)))
+        }
+        do {
+            return try CloudEvent.decode(value: Array(buffer: body), headers: kafkaStyleHeaders)
+        } catch {
+            throw Problem(
+                .badRequest, type: error.reason.rawValue, title: "Not a CloudEvent", detail: error.detail)
+        }
+    }
+
+    static func jsonResponse(_ status: HTTPResponse.Status, _ body: JSON) throws -> Response {
+        Response(
+            status: status, headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(bytes: try JSONCoding.encoder.encode(body))))
+    }
+}
+
+/// `POST /v1/managers`: a family manager, the areas they work in and how many families
+/// they can carry.
+struct ManagerRegistration: Codable, Sendable {
+    var id: String
+    var displayName: String
+    var areas: [String]
+    var maxCaseload: Int
+
+    var problems: [Problem.Item] {
+        var problems: [Problem.Item] = []
+        if id.wholeMatch(of: /[A-Za-z0-9._-]{1,64}/) == nil {
+            problems.append(.init(rule: "pattern", pointer: "/id", detail: "1–64 letters, digits, '.', '_' or '-'"))
+        }
+        if displayName.trimmingCharacters(in: .whitespaces).isEmpty || displayName.count > 200 {
+            problems.append(.init(rule: "length", pointer: "/displayName", detail: "1–200 characters"))
+        }
+        if areas.isEmpty || areas.contains(where: { $0.trimmingCharacters(in: .whitespaces).isEmpty || $0.count > 100 }) {
+            problems.append(.init(rule: "areas", pointer: "/areas", detail: "at least one area, each 1–100 characters"))
+        }
+        if !(0...500).contains(maxCaseload) {
+            problems.append(.init(rule: "range", pointer: "/maxCaseload", detail: "a whole number from 0 to 500"))
+        }
+        return problems
+    }
+}

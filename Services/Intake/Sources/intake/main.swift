@@ -1,0 +1,4 @@
+import IntakeService
+import SamenplanServer
+
+await ServiceRuntime.main(try Intake.definition())

@@ -1,0 +1,42 @@
+import Foundation
+import SamenplanDomain
+import SamenplanEventing
+
+/// Turns events into messages: one row per recipient and channel, sent by `WebhookSender`.
+struct NotificationEventHandler: EventHandler {
+    var handledTypes: Set<EventType> { [.caseAssigned] }
+    var ignoredTypes: Set<EventType> { [.referralAccepted, .referralRejected, .caseOpened, .casePhaseChanged] }
+
+    func handle(_ event: CloudEvent, in context: EventContext) async throws {
+        switch EventType(rawValue: event.type) {
+        case .caseAssigned:
+            // The assigned family manager hears about their new family.
+            let assigned = try event.payload(as: CaseAssigned.self)
+            try await enqueue(
+                event: event, recipient: assigned.managerId,
+                message: [
+                    "kind": .string("new-family"),
+                    "caseId": .string(assigned.caseId.uuidString.lowercased()),
+                    "area": .string(assigned.area),
+                ], in: context)
+        default:
+            break
+        }
+    }
+
+    private func enqueue(event: CloudEvent, recipient: String, message: [String: JSON], in context: EventContext) async throws {
+        let id = UUID()
+        var body = message
+        body["deliveryId"] = .string(id.uuidString.lowercased())
+        body["recipientId"] = .string(recipient)
+        body["eventType"] = .string(event.type)
+        body["eventId"] = .string(event.id)
+        let text = String(decoding: try JSONCoding.encoder.encode(JSON.object(body)), as: UTF8.self)
+        try await context.connection.query(
+            """
+            INSERT INTO deliveries (id, event_source, event_id, event_type, recipient_id, channel, body)
+            VALUES (\(id), \(event.source), \(event.id), \(event.type), \(recipient), 'webhook', \(text))
+            ON CONFLICT DO NOTHING
+            """, logger: context.logger)
+    }
+}

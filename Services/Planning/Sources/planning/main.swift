@@ -1,0 +1,4 @@
+import PlanningService
+import SamenplanServer
+
+await ServiceRuntime.main(try Planning.definition())

@@ -1,0 +1,4 @@
+import ReportingService
+import SamenplanServer
+
+await ServiceRuntime.main(try Reporting.definition())

@@ -1,0 +1,3 @@
+-- Volunteers will own volunteers, skills, availability, certificates, matches, assignments,
+-- hours and case consultations (issue 5). Until then it keeps only the platform tables.
+SELECT 1;

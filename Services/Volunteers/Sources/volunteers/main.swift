@@ -1,0 +1,4 @@
+import SamenplanServer
+import VolunteersService
+
+await ServiceRuntime.main(try Volunteers.definition())

@@ -1,0 +1,52 @@
+/// The suite's Kafka topics (DESIGN.md, Services). Every one is created by the dev broker
+/// and by the compose file's one-shot setup.
+public enum Topic {
+    public static let referrals = "samenplan.referrals.v1"
+    public static let signals = "samenplan.signals.v1"
+    public static let intake = "samenplan.intake.v1"
+    public static let planning = "samenplan.planning.v1"
+    public static let volunteers = "samenplan.volunteers.v1"
+    public static let notifications = "samenplan.notifications.v1"
+
+    /// Where a service puts what it can never process: `samenplan.<service>.dlq`.
+    public static func deadLetter(service: String) -> String { "samenplan.\(service).dlq" }
+
+    public static let serviceNames = ["intake", "planning", "volunteers", "notifications", "reporting"]
+
+    /// Every topic of the suite, dead-letter topics included.
+    public static let all: [String] =
+        [referrals, signals, intake, planning, volunteers, notifications]
+        + serviceNames.map { deadLetter(service: $0) }
+}
+
+/// `nl.samenplan.<thing>.<happened>.v<N>`. A breaking change is a new `vN`.
+public struct EventType: RawRepresentable, Hashable, Sendable, CustomStringConvertible, ExpressibleByStringLiteral {
+    public var rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+    public init(stringLiteral value: String) { self.rawValue = value }
+    public var description: String { rawValue }
+
+    // Inbound, published by integrators.
+    public static let referralSubmitted: EventType = "nl.samenplan.referral.submitted.v1"
+    public static let nuisanceReported: EventType = "nl.samenplan.nuisance.reported.v1"
+    public static let placementStarted: EventType = "nl.samenplan.placement.started.v1"
+    public static let placementEnded: EventType = "nl.samenplan.placement.ended.v1"
+
+    // Intake, on samenplan.intake.v1.
+    public static let referralRejected: EventType = "nl.samenplan.referral.rejected.v1"
+    public static let referralAccepted: EventType = "nl.samenplan.referral.accepted.v1"
+    public static let caseOpened: EventType = "nl.samenplan.case.opened.v1"
+    public static let caseAssigned: EventType = "nl.samenplan.case.assigned.v1"
+
+    // Planning, on samenplan.planning.v1.
+    public static let casePhaseChanged: EventType = "nl.samenplan.case.phase-changed.v1"
+
+    // Notifications, on samenplan.notifications.v1.
+    public static let notificationDelivered: EventType = "nl.samenplan.notification.delivered.v1"
+    public static let notificationFailed: EventType = "nl.samenplan.notification.failed.v1"
+}
+
+/// The `source` attribute of the events each service publishes.
+public enum EventSource {
+    public static func service(_ name: String) -> String { "/samenplan/\(name)" }
+}

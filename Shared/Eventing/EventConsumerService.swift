@@ -1,0 +1,174 @@
+import Foundation
+import Logging
+import Metrics
+import SamenplanDomain
+import SamenplanKafka
+import SamenplanStorage
+import ServiceLifecycle
+
+/// Reads a consumer group's topics and hands each event to an `EventHandler`, with the
+/// guarantees of DESIGN.md "Delivery guarantees":
+///
+/// - the handler's effect and the inbox record (CloudEvent `source` + `id`) commit in one
+///   transaction, so a redelivered event changes nothing;
+/// - the Kafka offset is stored only after that transaction committed;
+/// - a transient fault (database or broker away) pauses and retries with backoff, and is
+///   never dead-lettered;
+/// - a message that can never succeed (not a CloudEvent, an unknown type, a permanent
+///   handler failure) goes to `samenplan.<service>.dlq` and the consumer moves on.
+public final class EventConsumerService: Service, Sendable {
+    public let service: String
+    let consumer: KafkaConsumer
+    let producer: KafkaProducer
+    let database: Database
+    let handler: any EventHandler
+    let logger: Logger
+    /// How often an unexpected (neither transient nor permanent) handler error is retried
+    /// before the event is dead-lettered, so that a bug cannot stall a partition forever.
+    let maximumUnexpectedFailures: Int
+
+    public init(
+        service: String, consumer: KafkaConsumer, producer: KafkaProducer, database: Database,
+        handler: any EventHandler, logger: Logger, maximumUnexpectedFailures: Int = 5
+    ) {
+        self.service = service
+        self.consumer = consumer
+        self.producer = producer
+        self.database = database
+        self.handler = handler
+        self.logger = logger
+        self.maximumUnexpectedFailures = maximumUnexpectedFailures
+    }
+
+    public func run() async throws {
+        let lagGauge = Gauge(label: "samenplan_consumer_lag", dimensions: [("service", service)])
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            // Consumer lag, sampled; it stops with the group.
+            group.addTask { [consumer] in
+                while !Task.isCancelled {
+                    if let lag = await consumer.lag() { lagGauge.record(lag) }
+                    try await Task.sleep(for: .seconds(5))
+                }
+            }
+            do {
+                try await cancelWhenGracefulShutdown {
+                    for try await message in self.consumer {
+                        try await self.process(message)
+                    }
+                }
+            } catch is CancellationError {
+                // Graceful shutdown: the message in flight was finished (see `process`).
+            }
+            group.cancelAll()
+        }
+        // Shutting down: what was handled is committed before the group is left.
+        do {
+            try await consumer.commitStoredOffsets()
+        } catch {
+            logger.warning("could not commit offsets on shutdown", metadata: ["error": "\(error)"])
+        }
+        await consumer.close()
+    }
+
+    /// Handles one message to its end: handled, skipped or dead-lettered. Only then is its
+    /// offset stored. Runs the work in an unstructured task so that a shutdown signal lets
+    /// the transaction in flight finish instead of cutting it off.
+    func process(_ message: KafkaMessage) async throws {
+        let outcome = try await Task { try await self.settle(message) }.value
+        Counter(
+            label: "samenplan_events_consumed_total",
+            dimensions: [("service", service), ("topic", message.topic), ("outcome", outcome.rawValue)]
+        ).increment()
+        try consumer.storeOffset(for: message)
+    }
+
+    enum Outcome: String {
+        case handled, duplicate, ignored
+        case deadLettered = "dead-lettered"
+    }
+
+    private func settle(_ message: KafkaMessage) async throws -> Outcome {
+        let event: CloudEvent
+        do {
+            event = try CloudEvent.decode(value: message.value, headers: message.headers.map { ($0.name, $0.value) })
+        } catch {
+            try await deadLetter(message, reason: error.reason.rawValue, detail: error.detail)
+            return .deadLettered
+        }
+        let type = EventType(rawValue: event.type)
+        if handler.ignoredTypes.contains(type) { return .ignored }
+        guard handler.handledTypes.contains(type) else {
+            try await deadLetter(
+                message, reason: EnvelopeError.Reason.unknownType.rawValue,
+                detail: "\(service) does not know the event type \(event.type.prefix(200))")
+            return .deadLettered
+        }
+
+        var logger = self.logger
+        logger[metadataKey: "event.id"] = "\(event.id)"
+        logger[metadataKey: "event.type"] = "\(event.type)"
+        if let traceparent = event.traceparent { logger[metadataKey: "traceparent"] = "\(traceparent)" }
+
+        var backoff = Backoff()
+        var unexpectedFailures = 0
+        while true {
+            let started = ContinuousClock.now
+            do {
+                let handled = try await database.transaction { connection in
+                    guard
+                        try await Inbox.claim(
+                            source: event.source, id: event.id, type: event.type, on: connection, logger: logger)
+                    else { return false }
+                    let context = EventContext(
+                        connection: connection, logger: logger, source: EventSource.service(service))
+                    try await handler.handle(event, in: context)
+                    return true
+                }
+                Timer(label: "samenplan_handler_duration_seconds", dimensions: [("service", service), ("type", event.type)])
+                    .recordNanoseconds(Int64((ContinuousClock.now - started) / .nanoseconds(1)))
+                return handled ? .handled : .duplicate
+            } catch let failure as PermanentEventFailure {
+                try await deadLetter(message, reason: failure.reason, detail: failure.detail)
+                return .deadLettered
+            } catch where DatabaseFault.isTransient(error) {
+                logger.warning("transient fault, retrying", metadata: ["error": "\(error)"])
+                try await backoff.wait()
+            } catch {
+                unexpectedFailures += 1
+                logger.error(
+                    "handler failed", metadata: ["error": "\(String(reflecting: error))", "attempt": "\(unexpectedFailures)"])
+                if unexpectedFailures >= maximumUnexpectedFailures {
+                    try await deadLetter(message, reason: "handler-failed", detail: "\(error)")
+                    return .deadLettered
+                }
+                try await backoff.wait()
+            }
+        }
+    }
+
+    /// Publishes the message to this service's dead-letter topic. A broker that is away is a
+    /// transient fault: keep trying, never drop the message.
+    func deadLetter(_ message: KafkaMessage, reason: String, detail: String) async throws {
+        let topic = Topic.deadLetter(service: service)
+        logger.warning(
+            "dead-lettering a message",
+            metadata: [
+                "reason": "\(reason)", "detail": "\(detail)", "topic": "\(message.topic)",
+                "partition": "\(message.partition)", "offset": "\(message.offset)",
+            ])
+        var backoff = Backoff(maximum: .seconds(5))
+        while true {
+            do {
+                try await producer.send(
+                    topic: topic, key: message.key, value: message.value,
+                    headers: message.deadLetterHeaders(reason: reason, detail: detail, service: service))
+                Counter(label: "samenplan_events_dead_lettered_total", dimensions: [("service", service), ("reason", reason)])
+                    .increment()
+                return
+            } catch {
+                logger.warning("could not publish a dead letter, retrying", metadata: ["error": "\(error)"])
+                try await backoff.wait()
+            }
+        }
+    }
+}

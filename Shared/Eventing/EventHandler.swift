@@ -1,0 +1,77 @@
+import Logging
+import PostgresNIO
+import SamenplanDomain
+import SamenplanStorage
+
+/// What a service does with the events of one consumer group.
+///
+/// `handle` runs inside the database transaction that also records the event in the inbox;
+/// anything it writes (state, outbox events, audit lines) commits with it or not at all.
+public protocol EventHandler: Sendable {
+    /// The event types this handler acts on.
+    var handledTypes: Set<EventType> { get }
+    /// Types of the suite that this consumer sees on its topics but has nothing to do with.
+    /// They are skipped; a type in neither set is unknown and goes to the dead-letter topic.
+    var ignoredTypes: Set<EventType> { get }
+
+    func handle(_ event: CloudEvent, in context: EventContext) async throws
+}
+
+extension EventHandler {
+    public var ignoredTypes: Set<EventType> { [] }
+}
+
+/// The transaction an event is handled in, and the means to answer it.
+public struct EventContext: Sendable {
+    public let connection: PostgresConnection
+    public let logger: Logger
+    /// The service's own `source`, for the events it emits.
+    public let source: String
+
+    public init(connection: PostgresConnection, logger: Logger, source: String) {
+        self.connection = connection
+        self.logger = logger
+        self.source = source
+    }
+
+    /// Writes `event` to the outbox in this transaction; the relay publishes it after commit.
+    public func emit(_ event: CloudEvent, on topic: String, key: String?) async throws {
+        try await Outbox.enqueue(event, topic: topic, key: key, on: connection, logger: logger)
+    }
+
+    /// Builds and emits an event of this service with a typed payload. The trace context of
+    /// the event being handled travels on.
+    public func emit(
+        _ type: EventType, payload: some Encodable, on topic: String, key: String, traceparent: String?
+    ) async throws {
+        let event = try CloudEvent(source: source, type: type, subject: key, traceparent: traceparent, payload: payload)
+        try await emit(event, on: topic, key: key)
+    }
+}
+
+/// Thrown by a handler for an event that can never succeed and has no answer of its own
+/// (for example an internal event whose data breaks its schema). The event goes to the
+/// dead-letter topic with this reason and the consumer moves on.
+public struct PermanentEventFailure: Error, Sendable, CustomStringConvertible {
+    public var reason: String
+    public var detail: String
+
+    public init(reason: String, detail: String) {
+        self.reason = reason
+        self.detail = detail
+    }
+
+    public var description: String { "\(reason): \(detail)" }
+}
+
+extension CloudEvent {
+    /// The typed `data` of one of the suite's own events. An internal event whose data does
+    /// not match its schema can never succeed: it is a permanent failure (dead-lettered).
+    public func payload<T: Decodable>(as type: T.Type) throws -> T {
+        do {
+            return try data.decode(T.self)
+        } catch {
+            throw PermanentEventFailure(reason: "schema", detail: "\(self.type) data does not match its schema: \(error)")
+        }
+    }
+}

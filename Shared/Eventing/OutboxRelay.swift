@@ -1,0 +1,185 @@
+import Foundation
+import Logging
+import Metrics
+import PostgresNIO
+import SamenplanKafka
+import SamenplanStorage
+import ServiceLifecycle
+
+/// Publishes the outbox's committed events to Kafka and marks them sent.
+///
+/// Woken by `LISTEN <schema>_outbox` (a trigger notifies on every insert) and, in case a
+/// notification is missed or the listening connection is down, by a polling timer. A row is
+/// marked sent only after its delivery report arrived, so an event is never lost; a crash
+/// between publishing and marking publishes it again, which consumers' inboxes absorb.
+///
+/// Several replicas may run: each batch is claimed with `FOR UPDATE SKIP LOCKED`, and a
+/// transaction-scoped advisory lock lets one replica publish at a time, which keeps one
+/// case's events in the order they were written.
+public final class OutboxRelay: Service, Sendable {
+    let database: Database
+    let producer: KafkaProducer
+    let logger: Logger
+    let pollInterval: Duration
+    let batchSize: Int
+
+    public init(
+        database: Database, producer: KafkaProducer, logger: Logger,
+        pollInterval: Duration = .seconds(1), batchSize: Int = 500
+    ) {
+        self.database = database
+        self.producer = producer
+        self.logger = logger
+        self.pollInterval = pollInterval
+        self.batchSize = batchSize
+    }
+
+    public func run() async throws {
+        let (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.listen(wake: wake) }
+            group.addTask {
+                // The polling fallback.
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: self.pollInterval)
+                    wake.yield()
+                }
+            }
+            await cancelWhenGracefulShutdown {
+                await self.relay(wakeups: wakeups)
+            }
+            group.cancelAll()
+        }
+    }
+
+    /// Publishes until the outbox is empty, then waits for a wake-up.
+    private func relay(wakeups: AsyncStream<Void>) async {
+        var backoff = Backoff(maximum: .seconds(30))
+        var lastGauge = ContinuousClock.now - .seconds(10)
+        var iterator = wakeups.makeAsyncIterator()
+        while !Task.isCancelled {
+            do {
+                // An unstructured task, so shutdown lets the batch in flight finish and be marked.
+                let published = try await Task { try await self.publishBatch() }.value
+                backoff.reset()
+                if ContinuousClock.now - lastGauge > .seconds(1) {
+                    await recordBacklog()
+                    lastGauge = .now
+                }
+                if published == batchSize { continue }
+                guard await iterator.next() != nil else { return }
+            } catch {
+                logger.warning("outbox relay paused", metadata: ["error": "\(error)"])
+                try? await backoff.wait()
+            }
+        }
+    }
+
+    /// Publishes up to `batchSize` unsent events in their order. Returns how many were sent.
+    /// Public so tests can drive the relay one batch at a time.
+    public func publishBatch() async throws -> Int {
+        let logger = self.logger
+        let batchSize = self.batchSize
+        let producer = self.producer
+        return try await database.transaction { connection in
+            let lockKey = "\(database.schema).outbox-relay"
+            let locked = try await connection.query(
+                "SELECT pg_try_advisory_xact_lock(hashtext(\(lockKey)))", logger: logger
+            ).collect().first?.decode(Bool.self) ?? false
+            guard locked else { return 0 }
+
+            var rows: [(seq: Int64, topic: String, key: String?, event: String)] = []
+            let result = try await connection.query(
+                """
+                SELECT seq, topic, kafka_key, event FROM outbox WHERE sent_at IS NULL
+                ORDER BY seq LIMIT \(batchSize) FOR UPDATE SKIP LOCKED
+                """, logger: logger)
+            for try await row in result.decode((Int64, String, String?, String).self) {
+                rows.append((row.0, row.1, row.2, row.3))
+            }
+            guard !rows.isEmpty else { return 0 }
+
+            var outcomes: [Result<Void, any Error>] = []
+            for row in rows {
+                do {
+                    try await producer.send(topic: row.topic, key: row.key.map { Array($0.utf8) }, value: Array(row.event.utf8))
+                    outcomes.append(.success(()))
+                } catch {
+                    outcomes.append(.failure(error))
+                }
+            }
+            var sent: [Int64] = []
+            var failed: [Int64] = []
+            var lastError = ""
+            for (row, outcome) in zip(rows, outcomes) {
+                switch outcome {
+                case .success:
+                    sent.append(row.seq)
+                case .failure(let error):
+                    failed.append(row.seq)
+                    lastError = "\(error)"
+                }
+            }
+            if !sent.isEmpty {
+                try await connection.query("UPDATE outbox SET sent_at = now() WHERE seq = ANY(\(sent))", logger: logger)
+            }
+            if !failed.isEmpty {
+                try await connection.query(
+                    "UPDATE outbox SET attempts = attempts + 1, last_error = \(lastError) WHERE seq = ANY(\(failed))",
+                    logger: logger)
+            }
+            Counter(label: "samenplan_events_produced_total", dimensions: [("schema", database.schema)])
+                .increment(by: sent.count)
+            if !failed.isEmpty {
+                throw RelayError(failed: failed.count, lastError: lastError)
+            }
+            return sent.count
+        }
+    }
+
+    struct RelayError: Error, CustomStringConvertible {
+        var failed: Int
+        var lastError: String
+        var description: String { "\(failed) events not delivered: \(lastError)" }
+    }
+
+    /// Outbox backlog and the age of its oldest unsent event, for `/metrics`.
+    private func recordBacklog() async {
+        do {
+            let rows = try await database.client.query(
+                """
+                SELECT count(*)::bigint, COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)), 0)::float8
+                FROM outbox WHERE sent_at IS NULL
+                """, logger: logger
+            ).collect()
+            if let (count, age) = try rows.first?.decode((Int64, Double).self) {
+                Gauge(label: "samenplan_outbox_backlog", dimensions: [("schema", database.schema)]).record(count)
+                Gauge(label: "samenplan_outbox_oldest_age_seconds", dimensions: [("schema", database.schema)]).record(age)
+            }
+        } catch {
+            logger.debug("could not read the outbox backlog", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Keeps one connection listening for the outbox trigger's notifications; reconnects with
+    /// backoff when the database goes away (polling covers the gap).
+    private func listen(wake: AsyncStream<Void>.Continuation) async {
+        let channel = "\(database.schema)_outbox"
+        var backoff = Backoff(initial: .milliseconds(200), maximum: .seconds(10))
+        while !Task.isCancelled {
+            do {
+                try await database.client.withConnection { connection in
+                    try await connection.listen(on: channel) { notifications in
+                        backoff.reset()
+                        wake.yield()  // anything committed while we were not listening
+                        for try await _ in notifications { wake.yield() }
+                    }
+                }
+            } catch {
+                if Task.isCancelled { return }
+                logger.debug("outbox listener reconnecting", metadata: ["error": "\(error)"])
+            }
+            try? await backoff.wait()
+        }
+    }
+}

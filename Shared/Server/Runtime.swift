@@ -1,0 +1,236 @@
+import Foundation
+import Hummingbird
+import Logging
+import PostgresNIO
+import SamenplanDomain
+import SamenplanEventing
+import SamenplanKafka
+import SamenplanStorage
+import ServiceLifecycle
+import Synchronization
+
+/// What a service is made of; `ServiceRuntime` turns it into a running application.
+public struct ServiceDefinition: Sendable {
+    public struct Consumer: Sendable {
+        public var topics: [String]
+        public var handler: any EventHandler
+
+        public init(topics: [String], handler: any EventHandler) {
+            self.topics = topics
+            self.handler = handler
+        }
+    }
+
+    /// The service's name: its schema, login role, Kafka group and `source`.
+    public var name: String
+    public var defaultPort: Int
+    public var migrations: [Migration]
+    public var consumer: (@Sendable (ServiceEnvironment) throws -> Consumer)?
+    /// Adds the service's `/v1` routes (already behind authentication).
+    public var routes: @Sendable (RouterGroup<SamenplanRequestContext>, ServiceEnvironment) -> Void
+    /// Background work of the service's own (timers, delivery workers).
+    public var backgroundServices: @Sendable (ServiceEnvironment) throws -> [any Service]
+
+    public init(
+        name: String, defaultPort: Int, migrations: [Migration],
+        consumer: (@Sendable (ServiceEnvironment) throws -> Consumer)? = nil,
+        routes: @escaping @Sendable (RouterGroup<SamenplanRequestContext>, ServiceEnvironment) -> Void = { _, _ in },
+        backgroundServices: @escaping @Sendable (ServiceEnvironment) throws -> [any Service] = { _ in [] }
+    ) {
+        self.name = name
+        self.defaultPort = defaultPort
+        self.migrations = migrations
+        self.consumer = consumer
+        self.routes = routes
+        self.backgroundServices = backgroundServices
+    }
+}
+
+/// What a service's routes, handlers and background work share.
+public struct ServiceEnvironment: Sendable {
+    public let configuration: ServiceConfiguration
+    public let database: Database
+    public let producer: KafkaProducer
+    public let tokens: TokenAuthority
+    public let logger: Logger
+    /// Resolves when the schema is migrated; work that touches the tables awaits it.
+    public let migrator: Migrator
+
+    /// The `source` of the events this service emits.
+    public var source: String { EventSource.service(configuration.service) }
+}
+
+public enum ServiceRuntime {
+    /// Builds the application: HTTP server with health, metrics and `/v1`, plus the services
+    /// that run beside it, in start order (they stop in reverse): the PostgreSQL pool first
+    /// so it closes last, then the producer (flushed after everyone who produces has
+    /// stopped), migrations, the outbox relay, the consumer and the service's own work.
+    public static func buildApplication(
+        _ definition: ServiceDefinition, configuration: ServiceConfiguration, logger: Logger? = nil
+    ) async throws -> some ApplicationProtocol {
+        var logger = logger ?? Logger(label: "samenplan.\(definition.name)")
+        logger.logLevel = configuration.logLevel
+        logger[metadataKey: "service"] = "\(definition.name)"
+        _ = Observability.registry
+
+        let postgres = PostgresClient(
+            configuration: try configuration.databaseURL.clientConfiguration(schema: definition.name),
+            backgroundLogger: logger)
+        let database = Database(client: postgres, schema: definition.name, logger: logger)
+        var producerProperties = configuration.kafkaClientProperties
+        // A delivery that cannot complete in 30 s is reported failed; the outbox keeps the
+        // row and tries again, so nothing is lost by giving up early.
+        producerProperties["message.timeout.ms"] = producerProperties["message.timeout.ms"] ?? "30000"
+        let producer = try KafkaProducer(properties: producerProperties, logger: logger)
+        let migrator = Migrator(runner: MigrationRunner(database: database, serviceMigrations: definition.migrations), logger: logger)
+        let tokens = await TokenAuthority(secret: configuration.jwtSecret, issuer: configuration.jwtIssuer)
+        let environment = ServiceEnvironment(
+            configuration: configuration, database: database, producer: producer, tokens: tokens, logger: logger,
+            migrator: migrator)
+
+        var services: [any Service] = [
+            postgres,
+            ProducerService(producer: producer),
+            MigrationService(migrator: migrator),
+            AfterMigrations(migrator: migrator, service: OutboxRelay(database: database, producer: producer, logger: logger)),
+        ]
+        if let makeConsumer = definition.consumer {
+            let consumerDefinition = try makeConsumer(environment)
+            let consumer = try KafkaConsumer(
+                properties: configuration.kafkaClientProperties, groupID: "samenplan-\(definition.name)",
+                topics: consumerDefinition.topics, logger: logger)
+            services.append(
+                AfterMigrations(
+                    migrator: migrator,
+                    service: EventConsumerService(
+                        service: definition.name, consumer: consumer, producer: producer, database: database,
+                        handler: consumerDefinition.handler, logger: logger)))
+        }
+        services += try definition.backgroundServices(environment).map {
+            AfterMigrations(migrator: migrator, service: $0) as any Service
+        }
+
+        let router = Router(context: SamenplanRequestContext.self)
+        router.add(middleware: ProblemMiddleware())
+        router.add(middleware: MetricsMiddleware())
+        HealthRoutes.add(
+            to: router, service: definition.name,
+            checks: [
+                HealthCheck(name: "database") {
+                    await database.answers() ? .up : .down("PostgreSQL does not answer")
+                },
+                HealthCheck(name: "migrations") {
+                    await migrator.isCurrent() ? .up : .down("migrations are not applied yet")
+                },
+                HealthCheck(name: "kafka") {
+                    await producer.clusterAnswers(timeout: .milliseconds(1500)) ? .up : .down("the Kafka cluster does not answer")
+                },
+            ])
+        let v1 = router.group("v1").add(middleware: AuthMiddleware(authority: tokens))
+        definition.routes(v1, environment)
+
+        return Application(
+            router: router,
+            configuration: .init(
+                address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: definition.name),
+            services: services,
+            logger: logger)
+    }
+
+    /// The `main` of every executable: configuration from the environment (a clear message
+    /// and exit 1 when it is wrong), logging, then run until SIGTERM or SIGINT.
+    public static func main(_ definition: ServiceDefinition) async {
+        let configuration: ServiceConfiguration
+        do {
+            configuration = try ServiceConfiguration.load(service: definition.name, defaultPort: definition.defaultPort)
+        } catch {
+            FileHandle.standardError.write(Data("\(definition.name): \(error.description)\n".utf8))
+            exit(1)
+        }
+        Observability.bootstrapLogging(level: configuration.logLevel)
+        let logger = Logger(label: "samenplan.\(definition.name)")
+        do {
+            let app = try await buildApplication(definition, configuration: configuration, logger: logger)
+            try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+        } catch {
+            logger.critical("stopped by an error", metadata: ["error": "\(error)"])
+            exit(1)
+        }
+    }
+}
+
+/// Applies the schema's migrations, retrying while the database is away, and remembers that
+/// it did so (`/health/ready` reports "migrations" until then).
+public final class Migrator: Sendable {
+    let runner: MigrationRunner
+    let logger: Logger
+    private let applied = Atomic<Bool>(false)
+
+    init(runner: MigrationRunner, logger: Logger) {
+        self.runner = runner
+        self.logger = logger
+    }
+
+    /// Returns once the schema is current. Several callers may race: the runner's advisory
+    /// lock makes that harmless.
+    public func ensureApplied() async throws {
+        var backoff = Backoff(initial: .milliseconds(200), maximum: .seconds(5))
+        while !applied.load(ordering: .acquiring) {
+            do {
+                try await runner.apply()
+                applied.store(true, ordering: .releasing)
+            } catch {
+                logger.warning("migrations not applied yet, retrying", metadata: ["error": "\(error)"])
+                try await backoff.wait()
+            }
+        }
+    }
+
+    public func isCurrent() async -> Bool {
+        guard applied.load(ordering: .acquiring) else { return false }
+        return (try? await runner.isCurrent()) ?? false
+    }
+}
+
+/// Runs the migrations at start-up, then stays until shutdown (a service that returns would
+/// end the whole group).
+struct MigrationService: Service {
+    let migrator: Migrator
+
+    func run() async throws {
+        do {
+            try await cancelWhenGracefulShutdown { try await migrator.ensureApplied() }
+        } catch is CancellationError {
+            return
+        }
+        try? await gracefulShutdown()
+    }
+}
+
+/// Starts `service` only once the schema is migrated, so no handler meets a missing table.
+struct AfterMigrations: Service {
+    let migrator: Migrator
+    let service: any Service
+
+    func run() async throws {
+        do {
+            try await cancelWhenGracefulShutdown { try await migrator.ensureApplied() }
+        } catch is CancellationError {
+            return
+        }
+        guard !Task.isShuttingDownGracefully else { return }
+        try await service.run()
+    }
+}
+
+/// Owns the producer's lifetime: on shutdown, after the relay and consumer have stopped,
+/// flushes what is in flight and closes the handle.
+struct ProducerService: Service {
+    let producer: KafkaProducer
+
+    func run() async throws {
+        await producer.warmUp(topics: Topic.all)
+        try? await gracefulShutdown()
+        await producer.close(timeout: .seconds(5))
+    }
+}

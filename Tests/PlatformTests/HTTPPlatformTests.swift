@@ -1,0 +1,125 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import SamenplanDomain
+import SamenplanServer
+import SamenplanStorage
+import SamenplanTesting
+import Testing
+
+/// Health, metrics, problem+json and bearer tokens, on a minimal service.
+@Suite(.serialized) struct HTTPPlatformTests {
+    static let definition = ServiceDefinition(
+        name: "volunteers", defaultPort: 0, migrations: [Migration(version: "0001_probe", sql: "CREATE TABLE probe (id int)")],
+        routes: { group, _ in
+            group.get("whoami") { _, context -> String in
+                let identity = try context.require(.admin, .teamLead)
+                return "\(identity.role.rawValue):\(identity.subject):\(identity.areas.joined(separator: ","))"
+            }
+        })
+
+    func json(_ response: TestResponse) throws -> JSON {
+        try JSONCoding.decoder.decode(JSON.self, from: Data(buffer: response.body))
+    }
+
+    @Test func readyWhenDatabaseMigrationsAndKafkaAnswer() async throws {
+        try await TestEnvironment.with { environment in
+            let app = try await ServiceRuntime.buildApplication(
+                Self.definition, configuration: try environment.configuration(for: "volunteers"))
+            try await app.test(.router) { client in
+                let live = try await client.execute(uri: "/health/live", method: .get)
+                #expect(live.status == .ok)
+                #expect(try json(live)["checks"]?["process"]?["status"]?.stringValue == "up")
+
+                #expect(try await eventually { try await client.execute(uri: "/health/ready", method: .get).status == .ok })
+                let ready = try json(try await client.execute(uri: "/health/ready", method: .get))
+                for check in ["database", "migrations", "kafka"] {
+                    #expect(ready["checks"]?[check]?["status"]?.stringValue == "up")
+                }
+
+                // Kafka away: not ready, and the body says which check failed.
+                environment.kafka.setBrokerDown(1)
+                let down = try await client.execute(uri: "/health/ready", method: .get)
+                #expect(down.status == .serviceUnavailable)
+                #expect(try json(down)["checks"]?["kafka"]?["status"]?.stringValue == "down")
+                #expect(try json(down)["checks"]?["database"]?["status"]?.stringValue == "up")
+                environment.kafka.setBrokerUp(1)
+                #expect(try await eventually { try await client.execute(uri: "/health/ready", method: .get).status == .ok })
+
+                let metrics = try await client.execute(uri: "/metrics", method: .get)
+                #expect(metrics.status == .ok)
+                #expect(String(buffer: metrics.body).contains("# TYPE"))
+            }
+        }
+    }
+
+    @Test func notReadyNamingTheDatabaseWhenItIsAway() async throws {
+        try await TestEnvironment.with { environment in
+            var configuration = try environment.configuration(for: "volunteers")
+            configuration.databaseURL = try DatabaseURL("postgres://volunteers:x@127.0.0.1:1/nowhere")
+            let app = try await ServiceRuntime.buildApplication(Self.definition, configuration: configuration)
+            try await app.test(.router) { client in
+                let started = ContinuousClock.now
+                let response = try await client.execute(uri: "/health/ready", method: .get)
+                #expect(ContinuousClock.now - started < .seconds(10))
+                #expect(response.status == .serviceUnavailable)
+                let body = try json(response)
+                #expect(body["checks"]?["database"]?["status"]?.stringValue == "down")
+                #expect(body["checks"]?["migrations"]?["status"]?.stringValue == "down")
+                #expect(try await client.execute(uri: "/health/live", method: .get).status == .ok)
+            }
+        }
+    }
+
+    @Test func errorsAreProblemJSONAndTokensAreChecked() async throws {
+        try await TestEnvironment.with { environment in
+            let app = try await ServiceRuntime.buildApplication(
+                Self.definition, configuration: try environment.configuration(for: "volunteers"))
+            try await app.test(.router) { client in
+                let missing = try await client.execute(uri: "/v1/whoami", method: .get)
+                #expect(missing.status == .unauthorized)
+                #expect(missing.headers[.contentType] == "application/problem+json")
+                #expect(try json(missing)["status"] == .number(401))
+                #expect(missing.headers[.wwwAuthenticate] != nil)
+
+                let token = try await environment.token(role: .teamLead, subject: "tl-1", areas: ["Borsele"])
+                let ok = try await client.execute(
+                    uri: "/v1/whoami", method: .get, headers: [.authorization: "Bearer \(token)"])
+                #expect(String(buffer: ok.body) == "team-lead:tl-1:borsele")
+
+                let wrongRole = try await environment.token(role: .volunteer)
+                let forbidden = try await client.execute(
+                    uri: "/v1/whoami", method: .get, headers: [.authorization: "Bearer \(wrongRole)"])
+                #expect(forbidden.status == .forbidden)
+                #expect(try json(forbidden)["detail"]?.stringValue?.contains("volunteer") == true)
+
+                // Signed with another key, from another issuer, expired, or not signed at all.
+                let otherKey = try await TokenAuthority(secret: String(repeating: "x", count: 40), issuer: "samenplan")
+                    .sign(subject: "a", role: .admin)
+                let otherIssuer = try await TokenAuthority(secret: TestEnvironment.jwtSecret, issuer: "elsewhere")
+                    .sign(subject: "a", role: .admin)
+                let expired = try await TokenAuthority(secret: TestEnvironment.jwtSecret, issuer: "samenplan")
+                    .sign(subject: "a", role: .admin, lifetime: .seconds(-60))
+                let unsigned =
+                    Data(#"{"alg":"none","typ":"JWT"}"#.utf8).base64URL + "."
+                    + Data(#"{"sub":"a","role":"admin","areas":[],"iss":"samenplan","exp":9999999999,"iat":0}"#.utf8).base64URL + "."
+                for bad in [otherKey, otherIssuer, expired, unsigned, "garbage"] {
+                    let response = try await client.execute(
+                        uri: "/v1/whoami", method: .get, headers: [.authorization: "Bearer \(bad)"])
+                    #expect(response.status == .unauthorized)
+                }
+
+                let unknown = try await client.execute(uri: "/no/such/route", method: .get)
+                #expect(unknown.status == .notFound)
+                #expect(unknown.headers[.contentType] == "application/problem+json")
+            }
+        }
+    }
+}
+
+extension Data {
+    var base64URL: String {
+        base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+}

@@ -1,0 +1,218 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import IntakeService
+import NIOCore
+import PostgresNIO
+import SamenplanDomain
+import SamenplanEventing
+import SamenplanKafka
+import SamenplanServer
+import SamenplanTesting
+import Testing
+
+/// Intake through the real protocol and database: rejections, duplicates, joining, the
+/// dead-letter topic and `POST /v1/events`.
+@Suite(.serialized) struct IntakeTests {
+    /// Runs intake alone, with one manager in borsele.
+    func withIntake(
+        _ body: @Sendable (TestEnvironment, any TestClientProtocol) async throws -> Void
+    ) async throws {
+        try await TestEnvironment.with { environment in
+            let app = try await ServiceRuntime.buildApplication(
+                try Intake.definition(), configuration: try environment.configuration(for: "intake"))
+            try await withRunningApplications([app]) { clients in
+                let admin = try await environment.token(role: .admin)
+                try await registerManager(clients[0], token: admin, id: "fm-1", areas: ["borsele"], maxCaseload: 50)
+                try await body(environment, clients[0])
+            }
+        }
+    }
+
+    func publish(_ environment: TestEnvironment, _ values: [[UInt8]], topic: String = Topic.referrals) async throws {
+        try await environment.withProducer { producer in
+            for value in values {
+                try await producer.send(topic: topic, key: Array("family".utf8), value: value)
+            }
+        }
+    }
+
+    func count(_ environment: TestEnvironment, _ query: PostgresQuery) async throws -> Int {
+        try await environment.withAdminClient { try await $0.count(query) }
+    }
+
+    @Test func duplicateDeliveryOfOneEventOpensOneCase() async throws {
+        try await withIntake { environment, _ in
+            let event = referralEvent(referralId: "VT-DUP-1")
+            let bytes = try event.structuredBytes()
+            // The same event three times, and the same referral resent under a new event id.
+            var resent = event
+            resent.id = UUID().uuidString
+            try await publish(environment, [bytes, bytes, bytes, try resent.structuredBytes()])
+            let marker = referralEvent(referralId: "VT-MARKER", childGivenName: "Other", childBirthDate: "2016-01-01")
+            try await publish(environment, [try marker.structuredBytes()])
+
+            #expect(try await eventually { try await count(environment, "SELECT count(*) FROM intake.referrals") == 2 })
+            #expect(try await count(environment, "SELECT count(*) FROM intake.cases") == 2)
+            #expect(
+                try await count(environment, "SELECT count(*) FROM intake.referrals WHERE referral_id = 'VT-DUP-1'") == 1)
+            #expect(try await count(environment, "SELECT count(*) FROM intake.outbox WHERE event_id IS NOT NULL") == 6)
+        }
+    }
+
+    @Test func referralForAFamilyWithAnOpenCaseJoinsThatCase() async throws {
+        try await withIntake { environment, _ in
+            let first = referralEvent(source: "/integrators/veilig-thuis", referralId: "VT-1")
+            // Another desk, the same child written differently (case, accents, spaces).
+            let second = referralEvent(
+                source: "/integrators/politie", referralId: "POL-7", childGivenName: " SANNE ",
+                childFamilyName: "De  Vriës")
+            try await publish(environment, [try first.structuredBytes(), try second.structuredBytes()])
+            #expect(try await eventually { try await count(environment, "SELECT count(*) FROM intake.referrals") == 2 })
+            #expect(try await count(environment, "SELECT count(*) FROM intake.cases") == 1)
+            #expect(
+                try await count(environment, "SELECT count(*) FROM intake.referrals WHERE joined_existing_case") == 1)
+        }
+    }
+
+    @Test func brokenReferralIsRejectedNamingEveryProblem() async throws {
+        try await withIntake { environment, _ in
+            var event = referralEvent(referralId: "VT-BAD")
+            guard case .object(var data) = event.data else { return }
+            data["framework"] = .string("child-protection")  // and no courtOrder
+            data["urgency"] = .string("whenever")
+            data["members"] = .array([
+                .object([
+                    "memberRef": .string("m1"), "role": .string("parent"), "givenName": .string("Eva"),
+                    "familyName": .string("de Vries"), "birthDate": .string("2999-01-01"),
+                ])
+            ])
+            event.data = .object(data)
+            try await publish(environment, [try event.structuredBytes()])
+
+            let messages = try await readTopic(Topic.intake, from: environment, atLeast: 1)
+            let rejection = try #require(messages.compactMap(\.event).first { $0.type == EventType.referralRejected.rawValue })
+            let payload = try rejection.data.decode(ReferralRejected.self)
+            #expect(payload.eventId == event.id)
+            #expect(payload.referralId == "VT-BAD")
+            #expect(
+                Set(payload.problems.map(\.rule))
+                    == ["court-order-required", "enum", "child-required", "birth-date-future"])
+            // Nothing of the family's personal data travels in the rejection.
+            let text = String(decoding: try JSONCoding.encoder.encode(rejection.data), as: UTF8.self)
+            #expect(!text.contains("Eva") && !text.contains("Vries") && !text.contains("Zorgen"))
+            #expect(try await count(environment, "SELECT count(*) FROM intake.cases") == 0)
+        }
+    }
+
+    @Test func notACloudEventGoesToTheDeadLetterTopicAndTheNextOneIsProcessed() async throws {
+        try await withIntake { environment, _ in
+            let valid = referralEvent(referralId: "VT-AFTER-DLQ")
+            try await publish(
+                environment,
+                [
+                    Array("this is not json".utf8),
+                    Array(#"{"hello":"world"}"#.utf8),
+                    Array(#"{"specversion":"1.0","id":"x","source":"/s","type":"nl.samenplan.unknown.v1","data":{}}"#.utf8),
+                    try valid.structuredBytes(),
+                ])
+            let dead = try await readTopic(Topic.deadLetter(service: "intake"), from: environment, atLeast: 3)
+            #expect(dead.map { $0.headerString(DeadLetterHeader.reason) } == ["not-json", "not-a-cloudevent", "unknown-type"])
+            #expect(dead.allSatisfy { $0.headerString(DeadLetterHeader.originalTopic) == Topic.referrals })
+            #expect(dead.allSatisfy { $0.headerString(DeadLetterHeader.originalOffset) != nil })
+            #expect(dead.first?.value == Array("this is not json".utf8))
+            #expect(
+                try await eventually {
+                    try await count(environment, "SELECT count(*) FROM intake.referrals WHERE referral_id = 'VT-AFTER-DLQ'") == 1
+                })
+        }
+    }
+
+    @Test func binaryModeEventsAreAccepted() async throws {
+        try await withIntake { environment, _ in
+            let event = referralEvent(referralId: "VT-BINARY")
+            try await environment.withProducer { producer in
+                try await producer.send(
+                    topic: Topic.referrals, key: Array("family".utf8),
+                    value: Array(try JSONCoding.encoder.encode(event.data)),
+                    headers: [
+                        KafkaHeader(name: "ce_specversion", string: "1.0"), KafkaHeader(name: "ce_id", string: event.id),
+                        KafkaHeader(name: "ce_source", string: event.source), KafkaHeader(name: "ce_type", string: event.type),
+                        KafkaHeader(name: "content-type", string: "application/json"),
+                    ])
+            }
+            #expect(
+                try await eventually {
+                    try await count(environment, "SELECT count(*) FROM intake.referrals WHERE referral_id = 'VT-BINARY'") == 1
+                })
+        }
+    }
+
+    @Test func postEventsAnswers202OrProblemJSON() async throws {
+        try await withIntake { environment, intake in
+            let integrator = try await environment.token(role: .integrator, subject: "veilig-thuis")
+            let headers: HTTPFields = [.authorization: "Bearer \(integrator)", .contentType: CloudEvent.structuredContentType]
+
+            let valid = referralEvent(referralId: "VT-HTTP-1")
+            let accepted = try await intake.execute(
+                uri: "/v1/events", method: .post, headers: headers, body: ByteBuffer(bytes: try valid.structuredBytes()))
+            #expect(accepted.status == .accepted)
+            let answer = try JSONCoding.decoder.decode(JSON.self, from: Data(buffer: accepted.body))
+            #expect(answer["id"]?.stringValue == valid.id)
+            #expect(answer["caseId"]?.stringValue != nil)
+
+            // The same event again: the same case, marked as a duplicate.
+            let again = try await intake.execute(
+                uri: "/v1/events", method: .post, headers: headers, body: ByteBuffer(bytes: try valid.structuredBytes()))
+            #expect(again.status == .accepted)
+            let againAnswer = try JSONCoding.decoder.decode(JSON.self, from: Data(buffer: again.body))
+            #expect(againAnswer["caseId"] == answer["caseId"])
+            #expect(againAnswer["duplicate"] == .bool(true))
+
+            var broken = referralEvent(referralId: "VT-HTTP-2")
+            guard case .object(var data) = broken.data else { return }
+            data.removeValue(forKey: "area")
+            broken.data = .object(data)
+            let rejected = try await intake.execute(
+                uri: "/v1/events", method: .post, headers: headers, body: ByteBuffer(bytes: try broken.structuredBytes()))
+            #expect(rejected.status == .badRequest)
+            #expect(rejected.headers[.contentType] == "application/problem+json")
+            let problem = try JSONCoding.decoder.decode(JSON.self, from: Data(buffer: rejected.body))
+            #expect(problem["problems"]?.arrayValue?.first?["pointer"]?.stringValue == "/area")
+            #expect(problem["problems"]?.arrayValue?.first?["rule"]?.stringValue == "required")
+
+            let garbage = try await intake.execute(
+                uri: "/v1/events", method: .post, headers: headers, body: ByteBuffer(string: "{not json"))
+            #expect(garbage.status == .badRequest)
+            #expect(garbage.headers[.contentType] == "application/problem+json")
+
+            let anonymous = try await intake.execute(
+                uri: "/v1/events", method: .post, headers: [.contentType: "application/json"],
+                body: ByteBuffer(bytes: try valid.structuredBytes()))
+            #expect(anonymous.status == .unauthorized)
+            #expect(anonymous.headers[.contentType] == "application/problem+json")
+
+            let analyst = try await environment.token(role: .analyst)
+            let forbidden = try await intake.execute(
+                uri: "/v1/events", method: .post, headers: [.authorization: "Bearer \(analyst)"],
+                body: ByteBuffer(bytes: try valid.structuredBytes()))
+            #expect(forbidden.status == .forbidden)
+        }
+    }
+
+    @Test func newCasesGoToTheManagerWithTheMostRoomInTheArea() async throws {
+        try await withIntake { environment, intake in
+            let admin = try await environment.token(role: .admin)
+            // fm-1 (50 places) is registered by withIntake; fm-0 has 2, in another area too.
+            try await registerManager(intake, token: admin, id: "fm-0", areas: ["goes"], maxCaseload: 2)
+            let events = (0..<3).map {
+                referralEvent(referralId: "VT-GOES-\($0)", area: "goes", childGivenName: "Kind\($0)")
+            }
+            try await publish(environment, try events.map { try $0.structuredBytes() })
+            #expect(try await eventually { try await count(environment, "SELECT count(*) FROM intake.cases") == 3 })
+            #expect(try await count(environment, "SELECT count(*) FROM intake.cases WHERE manager_id = 'fm-0'") == 2)
+            // Nobody in goes has room for the third: it waits unassigned.
+            #expect(try await count(environment, "SELECT count(*) FROM intake.cases WHERE manager_id IS NULL") == 1)
+        }
+    }
+}

@@ -1,0 +1,61 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import IntakeService
+import PlanningService
+import PostgresNIO
+import SamenplanDomain
+import SamenplanKafka
+import SamenplanServer
+import SamenplanTesting
+import Testing
+
+/// A family is shown only to whom may see it, and every look is audited.
+@Suite(.serialized) struct PlanningAccessTests {
+    @Test func aCaseIsShownToItsManagerAndTheTeamLeadOfItsAreaOnly() async throws {
+        try await TestEnvironment.with { environment in
+            let apps: [any ApplicationProtocol] = [
+                try await ServiceRuntime.buildApplication(
+                    try Intake.definition(), configuration: try environment.configuration(for: "intake")),
+                try await ServiceRuntime.buildApplication(
+                    try Planning.definition(), configuration: try environment.configuration(for: "planning")),
+            ]
+            try await withRunningApplications(apps) { clients in
+                let (intake, planning) = (clients[0], clients[1])
+                let admin = try await environment.token(role: .admin)
+                try await registerManager(intake, token: admin, id: "fm-borsele", areas: ["borsele"], maxCaseload: 5)
+                try await environment.withProducer { producer in
+                    try await producer.send(
+                        topic: Topic.referrals, key: nil,
+                        value: try referralEvent(referralId: "VT-ACCESS", area: "borsele").structuredBytes())
+                }
+                let caseId = try #require(try await openedCaseId(environment, referralId: "VT-ACCESS"))
+
+                let status: @Sendable (String) async throws -> HTTPResponse.Status = { token in
+                    try await planning.execute(
+                        uri: "/v1/cases/\(caseId)", method: .get, headers: [.authorization: "Bearer \(token)"]
+                    ).status
+                }
+                let own = try await environment.token(role: .familyManager, subject: "fm-borsele")
+                #expect(try await eventually { try await status(own) == .ok })
+                #expect(try await status(try await environment.token(role: .familyManager, subject: "fm-other")) == .notFound)
+                #expect(try await status(try await environment.token(role: .teamLead, areas: ["borsele"])) == .ok)
+                #expect(try await status(try await environment.token(role: .teamLead, areas: ["goes"])) == .notFound)
+                #expect(try await status(try await environment.token(role: .analyst)) == .forbidden)
+                #expect(try await status(try await environment.token(role: .volunteer)) == .forbidden)
+                #expect(
+                    try await planning.execute(uri: "/v1/cases/\(caseId)", method: .get).status == .unauthorized)
+
+                // Reads and refusals of the family's case are in the audit log.
+                let audited = try await environment.withAdminClient { client in
+                    try await client.query(
+                        "SELECT actor, outcome FROM planning.audit_log WHERE case_id = \(UUID(uuidString: caseId)!) ORDER BY id"
+                    ).collect().map { try $0.decode((String, String).self) }
+                }
+                #expect(audited.contains { $0 == ("fm-borsele", "allowed") })
+                #expect(audited.contains { $0 == ("fm-other", "denied") })
+                #expect(audited.filter { $0.1 == "allowed" }.count >= 2)
+            }
+        }
+    }
+}
