@@ -99,15 +99,8 @@ public final class OutboxRelay: Service, Sendable {
             }
             guard !rows.isEmpty else { return 0 }
 
-            var outcomes: [Result<Void, any Error>] = []
-            for row in rows {
-                do {
-                    try await producer.send(topic: row.topic, key: row.key.map { Array($0.utf8) }, value: Array(row.event.utf8))
-                    outcomes.append(.success(()))
-                } catch {
-                    outcomes.append(.failure(error))
-                }
-            }
+            let outcomes = await producer.sendInOrder(
+                rows.map { OutgoingMessage(topic: $0.topic, key: $0.key.map { Array($0.utf8) }, value: Array($0.event.utf8)) })
             var sent: [Int64] = []
             var failed: [Int64] = []
             var lastError = ""

@@ -126,7 +126,9 @@ public enum ServiceRuntime {
                     await producer.clusterAnswers(timeout: .milliseconds(1500)) ? .up : .down("the Kafka cluster does not answer")
                 },
             ])
-        let v1 = router.group("v1").add(middleware: AuthMiddleware(authority: tokens))
+        let v1 = router.group("v1")
+            .add(middleware: StartingUpMiddleware(migrator: migrator))
+            .add(middleware: AuthMiddleware(authority: tokens))
         definition.routes(v1, environment)
 
         return Application(
@@ -186,9 +188,30 @@ public final class Migrator: Sendable {
         }
     }
 
+    /// True once this process has seen the schema current (cheap: no query).
+    public var isApplied: Bool { applied.load(ordering: .acquiring) }
+
     public func isCurrent() async -> Bool {
         guard applied.load(ordering: .acquiring) else { return false }
         return (try? await runner.isCurrent()) ?? false
+    }
+}
+
+/// Until the schema is migrated the API answers 503 with `Retry-After`, instead of failing on
+/// a missing table.
+struct StartingUpMiddleware: RouterMiddleware {
+    typealias Context = SamenplanRequestContext
+    let migrator: Migrator
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
+        guard migrator.isApplied else {
+            throw Problem(
+                .serviceUnavailable, type: "starting", title: "The service is starting",
+                detail: "Its database schema is not ready yet; try again shortly.", headers: [.retryAfter: "2"])
+        }
+        return try await next(request, context)
     }
 }
 

@@ -24,8 +24,17 @@ private func runNested<T: Sendable>(
     guard let first = apps.first else { return try await body(clients) }
     let rest = apps.dropFirst()
     return try await first.test(.router) { client in
-        try await runNested(rest, clients: clients + [client], body)
+        // Start work only once the service says it is ready (schema migrated, Kafka reached).
+        let ready = try await eventually(timeout: .seconds(30)) {
+            try await client.execute(uri: "/health/ready", method: .get).status == .ok
+        }
+        guard ready else { throw NotReady() }
+        return try await runNested(rest, clients: clients + [client], body)
     }
+}
+
+struct NotReady: Error, CustomStringConvertible {
+    var description: String { "a service did not become ready within 30 s" }
 }
 
 /// An HTTP receiver on a real loopback port that records every request, for webhook tests.

@@ -14,14 +14,16 @@ enum CaseRoutes {
             guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)) else {
                 throw Problem.badRequest("The case id must be a UUID.")
             }
-            return try await database.transaction { connection in
+            // The refusal is audited too, so the transaction commits either way and the 404 is
+            // thrown after it.
+            let found = try await database.transaction { connection -> Response? in
                 let rows = try await connection.query(
                     """
                     SELECT area, framework, urgency, manager_id, phase, opened_at, phase_changed_at
                     FROM cases WHERE id = \(id)
                     """, logger: context.logger
                 ).collect()
-                guard let row = rows.first else { throw Problem.notFound("No case \(id).") }
+                guard let row = rows.first else { return nil }
                 let (area, framework, urgency, managerId, phase, openedAt, phaseChangedAt) =
                     try row.decode((String, String, String, String?, String, Date, Date).self)
 
@@ -40,7 +42,7 @@ enum CaseRoutes {
                         actor: caller.subject, role: caller.role.rawValue, action: "read", resourceType: "case",
                         resourceId: id.uuidString.lowercased(), caseId: id, outcome: allowed ? "allowed" : "denied"),
                     on: connection, logger: context.logger)
-                guard allowed else { throw Problem.notFound("No case \(id).") }
+                guard allowed else { return nil }
 
                 var history: [JSON] = []
                 let phases = try await connection.query(
@@ -59,6 +61,8 @@ enum CaseRoutes {
                     status: .ok, headers: [.contentType: "application/json"],
                     body: .init(byteBuffer: ByteBuffer(bytes: try JSONCoding.encoder.encode(JSON.object(body)))))
             }
+            guard let found else { throw Problem.notFound("No case \(id).") }
+            return found
         }
     }
 }
