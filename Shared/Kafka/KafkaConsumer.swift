@@ -287,6 +287,21 @@ public final class KafkaConsumer: AsyncSequence, Sendable {
         return result ?? nil
     }
 
+    // MARK: Group membership
+
+    /// True once the group coordinator has given this consumer a member id, that is once it
+    /// has joined its group (a join takes about 3 s after start). Until then messages sit
+    /// unread: `/health/ready` reports it. A member with no partitions (more replicas than
+    /// partitions) has joined too.
+    public func hasJoinedGroup() -> Bool {
+        let joined: Bool? = client.withHandle { handle in
+            guard let memberID = rd_kafka_memberid(handle) else { return false }
+            defer { rd_kafka_mem_free(handle, memberID) }
+            return memberID.pointee != 0
+        }
+        return joined ?? false
+    }
+
     // MARK: Closing
 
     /// Leaves the group with `rd_kafka_consumer_close` (which commits the stored offsets)

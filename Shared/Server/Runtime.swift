@@ -88,6 +88,17 @@ public enum ServiceRuntime {
             configuration: configuration, database: database, producer: producer, tokens: tokens, logger: logger,
             migrator: migrator)
 
+        var checks = [
+            HealthCheck(name: "database") {
+                await database.answers() ? .up : .down("PostgreSQL does not answer")
+            },
+            HealthCheck(name: "migrations") {
+                await migrator.isCurrent() ? .up : .down("migrations are not applied yet")
+            },
+            HealthCheck(name: "kafka") {
+                await producer.clusterAnswers(timeout: .milliseconds(1500)) ? .up : .down("the Kafka cluster does not answer")
+            },
+        ]
         var services: [any Service] = [
             postgres,
             ProducerService(producer: producer),
@@ -96,9 +107,18 @@ public enum ServiceRuntime {
         ]
         if let makeConsumer = definition.consumer {
             let consumerDefinition = try makeConsumer(environment)
+            var consumerProperties = configuration.kafkaClientProperties
+            // An event crosses up to three services on its way (referral → case → message): a
+            // broker that holds an empty fetch for librdkafka's default 500 ms would add that at
+            // every hop. 100 ms keeps a referral's whole journey well under 2 s.
+            consumerProperties["fetch.wait.max.ms"] = consumerProperties["fetch.wait.max.ms"] ?? "100"
             let consumer = try KafkaConsumer(
-                properties: configuration.kafkaClientProperties, groupID: "samenplan-\(definition.name)",
+                properties: consumerProperties, groupID: "samenplan-\(definition.name)",
                 topics: consumerDefinition.topics, logger: logger)
+            checks.append(
+                HealthCheck(name: "consumer-group") {
+                    consumer.hasJoinedGroup() ? .up : .down("not yet a member of its consumer group")
+                })
             services.append(
                 AfterMigrations(
                     migrator: migrator,
@@ -113,22 +133,10 @@ public enum ServiceRuntime {
         let router = Router(context: SamenplanRequestContext.self)
         router.add(middleware: ProblemMiddleware())
         router.add(middleware: MetricsMiddleware())
-        HealthRoutes.add(
-            to: router, service: definition.name,
-            checks: [
-                HealthCheck(name: "database") {
-                    await database.answers() ? .up : .down("PostgreSQL does not answer")
-                },
-                HealthCheck(name: "migrations") {
-                    await migrator.isCurrent() ? .up : .down("migrations are not applied yet")
-                },
-                HealthCheck(name: "kafka") {
-                    await producer.clusterAnswers(timeout: .milliseconds(1500)) ? .up : .down("the Kafka cluster does not answer")
-                },
-            ])
+        HealthRoutes.add(to: router, service: definition.name, checks: checks)
         let v1 = router.group("v1")
-            .add(middleware: StartingUpMiddleware(migrator: migrator))
             .add(middleware: AuthMiddleware(authority: tokens))
+            .add(middleware: StartingUpMiddleware(migrator: migrator))
         definition.routes(v1, environment)
 
         return Application(

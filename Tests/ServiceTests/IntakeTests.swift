@@ -168,6 +168,12 @@ import Testing
             let againAnswer = try JSONCoding.decoder.decode(JSON.self, from: Data(buffer: again.body))
             #expect(againAnswer["caseId"] == answer["caseId"])
             #expect(againAnswer["duplicate"] == .bool(true))
+            // The family data written is audited, with who handed it in.
+            #expect(
+                try await count(
+                    environment,
+                    "SELECT count(*) FROM intake.audit_log WHERE actor = 'veilig-thuis' AND role = 'integrator' AND resource_id = 'VT-HTTP-1'"
+                ) == 1)
 
             var broken = referralEvent(referralId: "VT-HTTP-2")
             guard case .object(var data) = broken.data else { return }

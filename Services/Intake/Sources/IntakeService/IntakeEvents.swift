@@ -22,10 +22,12 @@ struct IntakeEventHandler: EventHandler {
 enum IntakeEvents {
     /// Handles one inbound event inside the caller's transaction (the inbox claim is the
     /// caller's). Returns the referral outcome for referral events, nil for signals.
-    static func process(_ event: CloudEvent, desk: ReferralDesk, in context: EventContext) async throws -> ReferralOutcome? {
+    static func process(
+        _ event: CloudEvent, desk: ReferralDesk, submitter: ReferralDesk.Submitter? = nil, in context: EventContext
+    ) async throws -> ReferralOutcome? {
         switch EventType(rawValue: event.type) {
         case .referralSubmitted:
-            return try await desk.submit(event, in: context)
+            return try await desk.submit(event, by: submitter, in: context)
         default:
             // Signals are kept as they came (ids, codes and dates); their full handling is
             // intake's next step (issue 3).

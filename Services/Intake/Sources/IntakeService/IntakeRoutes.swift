@@ -15,7 +15,7 @@ enum IntakeRoutes {
         // Integrators may POST the same CloudEvent they would publish: same validation, same
         // result (DESIGN.md, Inbound events).
         group.post("events") { request, context -> Response in
-            _ = try context.require(.integrator, .admin)
+            let caller = try context.require(.integrator, .admin)
             let body = try await request.body.collect(upTo: 1_048_576)
             let event = try decodeEvent(body: body, headers: request.headers)
             guard IntakeEventHandler.acceptedTypes.contains(EventType(rawValue: event.type)) else {
@@ -31,7 +31,8 @@ enum IntakeRoutes {
                 else {
                     return try await previousOutcome(of: event, on: eventContext)
                 }
-                return try await IntakeEvents.process(event, desk: desk, in: eventContext)
+                return try await IntakeEvents.process(
+                    event, desk: desk, submitter: .init(actor: caller.subject, role: caller.role.rawValue), in: eventContext)
             }
             if case .rejected(let problems) = outcome {
                 throw Problem(

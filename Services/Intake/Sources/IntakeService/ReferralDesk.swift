@@ -28,13 +28,28 @@ public struct ReferralDesk: Sendable {
         self.today = today
     }
 
-    public func submit(_ event: CloudEvent, in context: EventContext) async throws -> ReferralOutcome {
+    /// Who handed a referral in, for the audit log: the token's subject over HTTP, the
+    /// event's `source` over Kafka.
+    public struct Submitter: Sendable {
+        public var actor: String
+        public var role: String
+
+        public init(actor: String, role: String) {
+            self.actor = actor
+            self.role = role
+        }
+    }
+
+    public func submit(_ event: CloudEvent, by submitter: Submitter? = nil, in context: EventContext) async throws
+        -> ReferralOutcome
+    {
         switch ReferralValidator.validate(event.data, today: today()) {
         case .failure(let failure):
             try await reject(event, failure, in: context)
             return .rejected(failure.problems)
         case .success(let referral):
-            return try await accept(referral, event: event, in: context)
+            let submitter = submitter ?? Submitter(actor: event.source, role: Role.integrator.rawValue)
+            return try await accept(referral, event: event, submitter: submitter, in: context)
         }
     }
 
@@ -55,7 +70,9 @@ public struct ReferralDesk: Sendable {
             traceparent: event.traceparent)
     }
 
-    private func accept(_ referral: ValidReferral, event: CloudEvent, in context: EventContext) async throws
+    private func accept(
+        _ referral: ValidReferral, event: CloudEvent, submitter: Submitter, in context: EventContext
+    ) async throws
         -> ReferralOutcome
     {
         let connection = context.connection
@@ -111,6 +128,13 @@ public struct ReferralDesk: Sendable {
                     \(referral.urgency.rawValue), \(referral.area), \(referral.referrer.organisation),
                     \(referral.referrer.contact), \(referral.reason))
             """, logger: logger)
+
+        // A referral writes family data: audited like any other change.
+        try await AuditLog.record(
+            AuditEntry(
+                actor: submitter.actor, role: submitter.role, action: joined ? "referral-joined-case" : "referral-opened-case",
+                resourceType: "referral", resourceId: referral.referralId, caseId: caseId),
+            on: connection, logger: logger)
 
         let key = caseId.uuidString.lowercased()
         let trace = event.traceparent
