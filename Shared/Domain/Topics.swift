@@ -44,6 +44,15 @@ public struct EventType: RawRepresentable, Hashable, Sendable, CustomStringConve
     // Notifications, on samenplan.notifications.v1.
     public static let notificationDelivered: EventType = "nl.samenplan.notification.delivered.v1"
     public static let notificationFailed: EventType = "nl.samenplan.notification.failed.v1"
+
+    /// Every type of the suite. A consumer skips the ones it has nothing to do with; a type
+    /// outside this list is unknown and goes to the dead-letter topic.
+    public static let catalogue: Set<EventType> = [
+        .referralSubmitted, .nuisanceReported, .placementStarted, .placementEnded,
+        .referralRejected, .referralAccepted, .caseOpened, .caseAssigned,
+        .casePhaseChanged,
+        .notificationDelivered, .notificationFailed,
+    ]
 }
 
 /// The `source` attribute of the events each service publishes.

@@ -10,15 +10,17 @@ import SamenplanStorage
 public protocol EventHandler: Sendable {
     /// The event types this handler acts on.
     var handledTypes: Set<EventType> { get }
-    /// Types of the suite that this consumer sees on its topics but has nothing to do with.
-    /// They are skipped; a type in neither set is unknown and goes to the dead-letter topic.
+    /// Types that this consumer sees on its topics but has nothing to do with: they are
+    /// skipped. A type in neither set is unknown and goes to the dead-letter topic. By
+    /// default every other type of the suite (`EventType.catalogue`), so a service does not
+    /// dead-letter another's events that it simply does not use.
     var ignoredTypes: Set<EventType> { get }
 
     func handle(_ event: CloudEvent, in context: EventContext) async throws
 }
 
 extension EventHandler {
-    public var ignoredTypes: Set<EventType> { [] }
+    public var ignoredTypes: Set<EventType> { EventType.catalogue.subtracting(handledTypes) }
 }
 
 /// The transaction an event is handled in, and the means to answer it.

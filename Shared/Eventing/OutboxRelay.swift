@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Metrics
 import PostgresNIO
+import SamenplanDomain
 import SamenplanKafka
 import SamenplanStorage
 import ServiceLifecycle
@@ -88,19 +89,23 @@ public final class OutboxRelay: Service, Sendable {
             ).collect().first?.decode(Bool.self) ?? false
             guard locked else { return 0 }
 
-            var rows: [(seq: Int64, topic: String, key: String?, event: String)] = []
+            var rows: [(seq: Int64, message: OutgoingMessage)] = []
             let result = try await connection.query(
                 """
-                SELECT seq, topic, kafka_key, event FROM outbox WHERE sent_at IS NULL
+                SELECT seq, topic, kafka_key, event, traceparent FROM outbox WHERE sent_at IS NULL
                 ORDER BY seq LIMIT \(batchSize) FOR UPDATE SKIP LOCKED
                 """, logger: logger)
-            for try await row in result.decode((Int64, String, String?, String).self) {
-                rows.append((row.0, row.1, row.2, row.3))
+            for try await (seq, topic, key, event, traceparent) in result.decode((Int64, String, String?, String, String?).self) {
+                // Structured mode, as the CloudEvents Kafka binding names it; the trace context
+                // also as a header, so tools that do not parse the value can follow it.
+                var headers = [KafkaHeader(name: "content-type", string: CloudEvent.structuredContentType)]
+                if let traceparent { headers.append(KafkaHeader(name: "traceparent", string: traceparent)) }
+                rows.append(
+                    (seq, OutgoingMessage(topic: topic, key: key.map { Array($0.utf8) }, value: Array(event.utf8), headers: headers)))
             }
             guard !rows.isEmpty else { return 0 }
 
-            let outcomes = await producer.sendInOrder(
-                rows.map { OutgoingMessage(topic: $0.topic, key: $0.key.map { Array($0.utf8) }, value: Array($0.event.utf8)) })
+            let outcomes = await producer.sendInOrder(rows.map(\.message))
             var sent: [Int64] = []
             var failed: [Int64] = []
             var lastError = ""

@@ -97,6 +97,10 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             let title = error.status.reasonPhrase
             return try Problem(error.status, type: "http-\(error.status.code)", title: title, detail: error.body)
                 .response(from: request, context: context)
+        } catch let error as any HTTPResponseError {
+            // Hummingbird's own errors, such as a body over the size limit (413).
+            return try Problem(error.status, type: "http-\(error.status.code)", title: error.status.reasonPhrase)
+                .response(from: request, context: context)
         } catch let error as DecodingError {
             return try Problem.badRequest("The body does not match the expected JSON: \(describe(error))")
                 .response(from: request, context: context)

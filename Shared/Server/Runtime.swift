@@ -162,6 +162,9 @@ public enum ServiceRuntime {
         do {
             let app = try await buildApplication(definition, configuration: configuration, logger: logger)
             try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+        } catch let error as ConfigurationError {
+            FileHandle.standardError.write(Data("\(definition.name): \(error.description)\n".utf8))
+            exit(1)
         } catch {
             logger.critical("stopped by an error", metadata: ["error": "\(error)"])
             exit(1)

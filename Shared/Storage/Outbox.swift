@@ -13,7 +13,10 @@ public enum Outbox {
     ) async throws {
         let text = String(decoding: try event.structuredBytes(), as: UTF8.self)
         try await connection.query(
-            "INSERT INTO outbox (event_id, topic, kafka_key, event) VALUES (\(event.id), \(topic), \(key), \(text))",
+            """
+            INSERT INTO outbox (event_id, topic, kafka_key, event, traceparent)
+            VALUES (\(event.id), \(topic), \(key), \(text), \(event.traceparent))
+            """,
             logger: logger)
     }
 }

@@ -11,6 +11,7 @@ enum PlatformMigrations {
                     topic text NOT NULL,
                     kafka_key text,
                     event text NOT NULL,            -- the structured CloudEvent, exactly as published
+                    traceparent text,               -- copied into the Kafka header of the same name
                     created_at timestamptz NOT NULL DEFAULT now(),
                     sent_at timestamptz,
                     attempts integer NOT NULL DEFAULT 0,

@@ -101,6 +101,7 @@ import Testing
                 // One case's events keep the order they were written in.
                 #expect(messages.compactMap { $0.event?.data["index"] } == (0..<50).map { .number(Double($0)) })
                 #expect(try await database.client.count("SELECT count(*) FROM outbox WHERE sent_at IS NULL") == 0)
+                #expect(messages.allSatisfy { $0.headerString("content-type") == CloudEvent.structuredContentType })
 
                 // Broker away: the events wait in the outbox, and go out once it is back.
                 environment.kafka.setBrokerDown(1)

@@ -192,6 +192,12 @@ import Testing
             #expect(garbage.status == .badRequest)
             #expect(garbage.headers[.contentType] == "application/problem+json")
 
+            let huge = try await intake.execute(
+                uri: "/v1/events", method: .post, headers: headers,
+                body: ByteBuffer(bytes: Array(repeating: UInt8(ascii: " "), count: 2_000_000)))
+            #expect(huge.status == .contentTooLarge)
+            #expect(huge.headers[.contentType] == "application/problem+json")
+
             let anonymous = try await intake.execute(
                 uri: "/v1/events", method: .post, headers: [.contentType: "application/json"],
                 body: ByteBuffer(bytes: try valid.structuredBytes()))

@@ -13,6 +13,9 @@ struct IntakeEventHandler: EventHandler {
     ]
 
     var handledTypes: Set<EventType> { Self.acceptedTypes }
+    /// The inbound topics carry integrators' events only: anything else there is misplaced
+    /// and dead-lettered, even a type of the suite.
+    var ignoredTypes: Set<EventType> { [] }
 
     func handle(_ event: CloudEvent, in context: EventContext) async throws {
         _ = try await IntakeEvents.process(event, desk: desk, in: context)

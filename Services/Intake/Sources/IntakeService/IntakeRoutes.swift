@@ -70,7 +70,9 @@ enum IntakeRoutes {
                 ON CONFLICT (id) DO UPDATE SET display_name = excluded.display_name, areas = excluded.areas,
                                                max_caseload = excluded.max_caseload
                 """, logger: context.logger)
-            return try jsonResponse(.created, try JSON(encoding: manager))
+            var stored = manager
+            stored.areas = areas
+            return try jsonResponse(.created, try JSON(encoding: stored))
         }
 
         group.get("managers") { request, context -> Response in
@@ -105,8 +107,13 @@ enum IntakeRoutes {
                 [ReferralRejected.Problem].self, from: Data(try row.decode(String.self).utf8))
             return .rejected(problems)
         }
+        // Accepted as this event, or as an earlier event with the same referral id.
+        let referralId = event.data["referralId"]?.stringValue?.trimmingCharacters(in: .whitespaces)
         let accepted = try await context.connection.query(
-            "SELECT case_id FROM referrals WHERE source = \(event.source) AND event_id = \(event.id)", logger: context.logger
+            """
+            SELECT case_id FROM referrals
+            WHERE source = \(event.source) AND (event_id = \(event.id) OR referral_id = \(referralId))
+            """, logger: context.logger
         ).collect()
         return try accepted.first.map { .alreadyReceived(caseId: try $0.decode(UUID.self)) }
     }

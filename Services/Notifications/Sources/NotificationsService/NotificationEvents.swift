@@ -5,7 +5,6 @@ import SamenplanEventing
 /// Turns events into messages: one row per recipient and channel, sent by `WebhookSender`.
 struct NotificationEventHandler: EventHandler {
     var handledTypes: Set<EventType> { [.caseAssigned] }
-    var ignoredTypes: Set<EventType> { [.referralAccepted, .referralRejected, .caseOpened, .casePhaseChanged] }
 
     func handle(_ event: CloudEvent, in context: EventContext) async throws {
         switch EventType(rawValue: event.type) {

@@ -5,7 +5,6 @@ import SamenplanEventing
 /// Planning's consumer: intake's cases become three-phase cases here.
 struct PlanningEventHandler: EventHandler {
     var handledTypes: Set<EventType> { [.caseOpened, .caseAssigned] }
-    var ignoredTypes: Set<EventType> { [.referralAccepted, .referralRejected] }
 
     func handle(_ event: CloudEvent, in context: EventContext) async throws {
         switch EventType(rawValue: event.type) {

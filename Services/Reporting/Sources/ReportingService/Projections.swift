@@ -6,9 +6,6 @@ import SamenplanEventing
 /// are order-tolerant, because one case's events come from several topics.
 struct ProjectionHandler: EventHandler {
     var handledTypes: Set<EventType> { [.caseOpened, .caseAssigned, .casePhaseChanged] }
-    var ignoredTypes: Set<EventType> {
-        [.referralAccepted, .referralRejected, .notificationDelivered, .notificationFailed]
-    }
 
     func handle(_ event: CloudEvent, in context: EventContext) async throws {
         let connection = context.connection

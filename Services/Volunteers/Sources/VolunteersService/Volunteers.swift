@@ -18,8 +18,6 @@ public enum Volunteers {
 
 struct VolunteersEventHandler: EventHandler {
     var handledTypes: Set<EventType> { [] }
-    /// Planning's events that volunteers does not act on yet.
-    var ignoredTypes: Set<EventType> { [.casePhaseChanged] }
 
     func handle(_ event: CloudEvent, in context: EventContext) async throws {}
 }
