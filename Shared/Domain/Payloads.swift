@@ -64,10 +64,13 @@ public struct CaseOpened: Codable, Sendable, Hashable {
     public var courtOrderEndsOn: String?
     public var childCount: Int
     public var openedAt: Date
+    /// The family's previous case closed less than 12 months before this one opened.
+    public var reReferral: Bool
+    public var previousCaseId: UUID?
 
     public init(
         caseId: UUID, familyId: UUID, referralId: String, framework: Framework, urgency: Urgency, area: String,
-        courtOrderEndsOn: String?, childCount: Int, openedAt: Date
+        courtOrderEndsOn: String?, childCount: Int, openedAt: Date, reReferral: Bool = false, previousCaseId: UUID? = nil
     ) {
         self.caseId = caseId
         self.familyId = familyId
@@ -78,6 +81,8 @@ public struct CaseOpened: Codable, Sendable, Hashable {
         self.courtOrderEndsOn = courtOrderEndsOn
         self.childCount = childCount
         self.openedAt = openedAt
+        self.reReferral = reReferral
+        self.previousCaseId = previousCaseId
     }
 }
 
@@ -87,12 +92,112 @@ public struct CaseAssigned: Codable, Sendable, Hashable {
     public var managerId: String
     public var area: String
     public var assignedAt: Date
+    /// Set when an explicit reassignment moved the family from this manager.
+    public var previousManagerId: String?
+    /// How long the case waited in the area's queue, in seconds (0 when it did not wait).
+    public var waitedSeconds: Int
 
-    public init(caseId: UUID, managerId: String, area: String, assignedAt: Date) {
+    public init(
+        caseId: UUID, managerId: String, area: String, assignedAt: Date, previousManagerId: String? = nil,
+        waitedSeconds: Int = 0
+    ) {
         self.caseId = caseId
         self.managerId = managerId
         self.area = area
         self.assignedAt = assignedAt
+        self.previousManagerId = previousManagerId
+        self.waitedSeconds = waitedSeconds
+    }
+}
+
+/// `nl.samenplan.case.queued.v1`: nobody in the area has room; the case waits and the team
+/// lead is told.
+public struct CaseQueued: Codable, Sendable, Hashable {
+    public var caseId: UUID
+    public var area: String
+    public var urgency: Urgency
+    public var queuedAt: Date
+    /// Cases waiting in the area, this one included.
+    public var queueLength: Int
+
+    public init(caseId: UUID, area: String, urgency: Urgency, queuedAt: Date, queueLength: Int) {
+        self.caseId = caseId
+        self.area = area
+        self.urgency = urgency
+        self.queuedAt = queuedAt
+        self.queueLength = queueLength
+    }
+}
+
+/// `nl.samenplan.court-order.ending.v1`: the court order ends soon; the manager can ask for
+/// an extension in time.
+public struct CourtOrderEnding: Codable, Sendable, Hashable {
+    public var caseId: UUID
+    public var framework: Framework
+    public var endsOn: String
+    public var managerId: String?
+    public var area: String
+
+    public init(caseId: UUID, framework: Framework, endsOn: String, managerId: String?, area: String) {
+        self.caseId = caseId
+        self.framework = framework
+        self.endsOn = endsOn
+        self.managerId = managerId
+        self.area = area
+    }
+}
+
+/// `nl.samenplan.signal.rejected.v1`: a nuisance or placement event broke its contract.
+public struct SignalRejected: Codable, Sendable, Hashable {
+    public var eventSource: String
+    public var eventId: String
+    public var eventType: String
+    public var problems: [ReferralRejected.Problem]
+
+    public init(eventSource: String, eventId: String, eventType: String, problems: [ReferralRejected.Problem]) {
+        self.eventSource = eventSource
+        self.eventId = eventId
+        self.eventType = eventType
+        self.problems = problems
+    }
+}
+
+/// `nl.samenplan.nuisance.recorded.v1`: a neighbourhood complaint, linked to a case when
+/// the integrator named one.
+public struct NuisanceRecorded: Codable, Sendable, Hashable {
+    public var reportId: String
+    public var area: String
+    public var reportedOn: String
+    public var category: String
+    public var caseId: UUID?
+
+    public init(reportId: String, area: String, reportedOn: String, category: String, caseId: UUID?) {
+        self.reportId = reportId
+        self.area = area
+        self.reportedOn = reportedOn
+        self.category = category
+        self.caseId = caseId
+    }
+}
+
+/// `nl.samenplan.placement.recorded.v1`: an out-of-home placement started or ended.
+public struct PlacementRecorded: Codable, Sendable, Hashable {
+    public enum Change: String, Codable, Sendable { case started, ended }
+
+    public var caseId: UUID
+    public var memberRef: String
+    public var kind: String
+    public var on: String
+    public var change: Change
+    public var area: String
+
+    public init(caseId: UUID, memberRef: String, kind: String, on: String, change: Change, area: String) {
+        self.caseId = caseId
+        self.memberRef = memberRef
+        self.kind = kind
+        self.on = on
+        self.change = change
+        self.area = area
     }
 }
 

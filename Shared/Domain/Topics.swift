@@ -37,6 +37,11 @@ public struct EventType: RawRepresentable, Hashable, Sendable, CustomStringConve
     public static let referralAccepted: EventType = "nl.samenplan.referral.accepted.v1"
     public static let caseOpened: EventType = "nl.samenplan.case.opened.v1"
     public static let caseAssigned: EventType = "nl.samenplan.case.assigned.v1"
+    public static let caseQueued: EventType = "nl.samenplan.case.queued.v1"
+    public static let courtOrderEnding: EventType = "nl.samenplan.court-order.ending.v1"
+    public static let signalRejected: EventType = "nl.samenplan.signal.rejected.v1"
+    public static let nuisanceRecorded: EventType = "nl.samenplan.nuisance.recorded.v1"
+    public static let placementRecorded: EventType = "nl.samenplan.placement.recorded.v1"
 
     // Planning, on samenplan.planning.v1.
     public static let casePhaseChanged: EventType = "nl.samenplan.case.phase-changed.v1"
@@ -49,7 +54,8 @@ public struct EventType: RawRepresentable, Hashable, Sendable, CustomStringConve
     /// outside this list is unknown and goes to the dead-letter topic.
     public static let catalogue: Set<EventType> = [
         .referralSubmitted, .nuisanceReported, .placementStarted, .placementEnded,
-        .referralRejected, .referralAccepted, .caseOpened, .caseAssigned,
+        .referralRejected, .referralAccepted, .caseOpened, .caseAssigned, .caseQueued, .courtOrderEnding,
+        .signalRejected, .nuisanceRecorded, .placementRecorded,
         .casePhaseChanged,
         .notificationDelivered, .notificationFailed,
     ]

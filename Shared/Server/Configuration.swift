@@ -61,6 +61,7 @@ public struct ServiceConfiguration: Sendable {
     /// Variables only one service reads. Listed here, beside the common ones, so the README
     /// table and the docker-compose check know every variable of the suite.
     public static let serviceVariables: [ConfigVariable] = [
+        ConfigVariable("INTAKE_COURT_ORDER_NOTICE_MONTHS", default: "3", "intake: months before a court order ends that its family manager is warned (nl.samenplan.court-order.ending.v1)"),
         ConfigVariable("NOTIFICATIONS_WEBHOOK_URL", "notifications: webhook for recipients that registered no channel of their own (unset: such messages fail as undeliverable)"),
         ConfigVariable("NOTIFICATIONS_WEBHOOK_SECRET", "notifications: HMAC-SHA256 key (at least 16 characters) for the webhook signature header"),
         ConfigVariable("NOTIFICATIONS_MAX_ATTEMPTS", default: "8", "notifications: attempts per message before it is given up and marked failed"),

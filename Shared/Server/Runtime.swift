@@ -26,6 +26,8 @@ public struct ServiceDefinition: Sendable {
     public var defaultPort: Int
     public var migrations: [Migration]
     public var consumer: (@Sendable (ServiceEnvironment) throws -> Consumer)?
+    /// What the service's durable timers do when due.
+    public var timers: (@Sendable (ServiceEnvironment) throws -> any TimerHandler)?
     /// Adds the service's `/v1` routes (already behind authentication).
     public var routes: @Sendable (RouterGroup<SamenplanRequestContext>, ServiceEnvironment) -> Void
     /// Background work of the service's own (timers, delivery workers).
@@ -34,6 +36,7 @@ public struct ServiceDefinition: Sendable {
     public init(
         name: String, defaultPort: Int, migrations: [Migration],
         consumer: (@Sendable (ServiceEnvironment) throws -> Consumer)? = nil,
+        timers: (@Sendable (ServiceEnvironment) throws -> any TimerHandler)? = nil,
         routes: @escaping @Sendable (RouterGroup<SamenplanRequestContext>, ServiceEnvironment) -> Void = { _, _ in },
         backgroundServices: @escaping @Sendable (ServiceEnvironment) throws -> [any Service] = { _ in [] }
     ) {
@@ -41,6 +44,7 @@ public struct ServiceDefinition: Sendable {
         self.defaultPort = defaultPort
         self.migrations = migrations
         self.consumer = consumer
+        self.timers = timers
         self.routes = routes
         self.backgroundServices = backgroundServices
     }
@@ -55,6 +59,8 @@ public struct ServiceEnvironment: Sendable {
     public let logger: Logger
     /// Resolves when the schema is migrated; work that touches the tables awaits it.
     public let migrator: Migrator
+    /// What time it is for the workflow (timers, "today"); a manual clock in tests.
+    public let clock: any WallClock
 
     /// The `source` of the events this service emits.
     public var source: String { EventSource.service(configuration.service) }
@@ -66,7 +72,8 @@ public enum ServiceRuntime {
     /// so it closes last, then the producer (flushed after everyone who produces has
     /// stopped), migrations, the outbox relay, the consumer and the service's own work.
     public static func buildApplication(
-        _ definition: ServiceDefinition, configuration: ServiceConfiguration, logger: Logger? = nil
+        _ definition: ServiceDefinition, configuration: ServiceConfiguration, logger: Logger? = nil,
+        clock: any WallClock = SystemWallClock()
     ) async throws -> some ApplicationProtocol {
         var logger = logger ?? Logger(label: "samenplan.\(definition.name)")
         logger.logLevel = configuration.logLevel
@@ -86,7 +93,7 @@ public enum ServiceRuntime {
         let tokens = await TokenAuthority(secret: configuration.jwtSecret, issuer: configuration.jwtIssuer)
         let environment = ServiceEnvironment(
             configuration: configuration, database: database, producer: producer, tokens: tokens, logger: logger,
-            migrator: migrator)
+            migrator: migrator, clock: clock)
 
         var checks = [
             HealthCheck(name: "database") {
@@ -125,6 +132,14 @@ public enum ServiceRuntime {
                     service: EventConsumerService(
                         service: definition.name, consumer: consumer, producer: producer, database: database,
                         handler: consumerDefinition.handler, logger: logger)))
+        }
+        if let makeTimers = definition.timers {
+            services.append(
+                AfterMigrations(
+                    migrator: migrator,
+                    service: TimerService(
+                        service: definition.name, database: database, handler: try makeTimers(environment), clock: clock,
+                        logger: logger, pollInterval: .milliseconds(500))))
         }
         services += try definition.backgroundServices(environment).map {
             AfterMigrations(migrator: migrator, service: $0) as any Service

@@ -50,6 +50,22 @@ enum PlatformMigrations {
                     outcome text NOT NULL DEFAULT 'allowed'
                 );
                 CREATE INDEX audit_log_case ON audit_log (case_id, at);
-                """)
+                """),
+        Migration(
+            version: "0000_platform_timers",
+            sql: """
+                -- Durable timers: due work as rows, claimed with SKIP LOCKED so each fires once,
+                -- whatever restarts or however many replicas run. One timer per kind and subject.
+                CREATE TABLE timers (
+                    id bigserial PRIMARY KEY,
+                    kind text NOT NULL,
+                    subject text NOT NULL,
+                    due_at timestamptz NOT NULL,
+                    payload text NOT NULL DEFAULT '{}',
+                    fired_at timestamptz,
+                    UNIQUE (kind, subject)
+                );
+                CREATE INDEX timers_due ON timers (due_at) WHERE fired_at IS NULL;
+                """),
     ]
 }

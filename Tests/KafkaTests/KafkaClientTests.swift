@@ -287,7 +287,9 @@ struct KafkaClientTests {
         let started = ContinuousClock.now
         iteration.cancel()
         #expect(try await iteration.value == 0)
-        #expect(ContinuousClock.now - started < .seconds(2))
+        // Within one poll (100 ms) when idle; the margin is for a machine busy with the other
+        // tests running in parallel. Without cancellation the iteration would never end.
+        #expect(ContinuousClock.now - started < .seconds(5))
 
         // Cancellation ends that iteration only; the consumer stays usable until closed.
         let producer = try makeProducer(cluster)

@@ -40,7 +40,7 @@ import Testing
                 #expect(try await runner.isCurrent())
                 let versions = try await database.client.query("SELECT version FROM schema_migrations ORDER BY version")
                     .collect().map { try $0.decode(String.self) }
-                #expect(versions == ["0000_platform", "0001_first", "0002_second"])
+                #expect(versions == ["0000_platform", "0000_platform_timers", "0001_first", "0002_second"])
                 #expect(try await database.client.count("SELECT count(*) FROM planning.things") == 1)
 
                 // A failing migration leaves no trace and is reported.

@@ -5,16 +5,30 @@ import SamenplanStorage
 
 /// The intake service: where families enter Samenplan.
 public enum Intake {
-    public static func definition(desk: ReferralDesk = ReferralDesk()) throws -> ServiceDefinition {
+    public static func definition() throws -> ServiceDefinition {
         ServiceDefinition(
             name: "intake",
             defaultPort: 8081,
             migrations: try Migration.load(from: Bundle.module.resourceURL!.appendingPathComponent("Migrations")),
-            consumer: { _ in
-                .init(topics: [Topic.referrals, Topic.signals], handler: IntakeEventHandler(desk: desk))
+            consumer: { environment in
+                let (desk, signals) = try desks(environment)
+                return .init(
+                    topics: [Topic.referrals, Topic.signals, Topic.planning],
+                    handler: IntakeEventHandler(desk: desk, signals: signals))
             },
+            timers: { _ in CourtOrderTimerHandler() },
             routes: { group, environment in
-                IntakeRoutes.add(to: group, environment: environment, desk: desk)
+                // The configuration was checked when the consumer was built.
+                guard let (desk, signals) = try? desks(environment) else { return }
+                IntakeRoutes.add(to: group, environment: environment, desk: desk, signals: signals)
             })
+    }
+
+    static func desks(_ environment: ServiceEnvironment) throws -> (ReferralDesk, SignalDesk) {
+        let months = try environment.configuration.integer("INTAKE_COURT_ORDER_NOTICE_MONTHS", default: 3, range: 0...24)
+        return (
+            ReferralDesk(clock: environment.clock, courtOrderNoticeMonths: months),
+            SignalDesk(clock: environment.clock)
+        )
     }
 }

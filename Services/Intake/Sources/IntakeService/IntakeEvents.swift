@@ -3,43 +3,48 @@ import SamenplanDomain
 import SamenplanEventing
 import SamenplanStorage
 
-/// Intake's consumer: referrals from `samenplan.referrals.v1` and neighbourhood signals from
-/// `samenplan.signals.v1`.
+/// Intake's consumer: referrals from `samenplan.referrals.v1`, neighbourhood signals from
+/// `samenplan.signals.v1`, and from planning's `samenplan.planning.v1` the closing of a case,
+/// which frees a place in its manager's caseload.
 struct IntakeEventHandler: EventHandler {
     let desk: ReferralDesk
+    let signals: SignalDesk
 
+    /// What integrators may send, on the inbound topics and to `POST /v1/events`.
     static let acceptedTypes: Set<EventType> = [
         .referralSubmitted, .nuisanceReported, .placementStarted, .placementEnded,
     ]
 
-    var handledTypes: Set<EventType> { Self.acceptedTypes }
-    /// The inbound topics carry integrators' events only: anything else there is misplaced
-    /// and dead-lettered, even a type of the suite.
-    var ignoredTypes: Set<EventType> { [] }
+    var handledTypes: Set<EventType> { Self.acceptedTypes.union([.casePhaseChanged]) }
 
     func handle(_ event: CloudEvent, in context: EventContext) async throws {
-        _ = try await IntakeEvents.process(event, desk: desk, in: context)
+        if EventType(rawValue: event.type) == .casePhaseChanged {
+            let changed = try event.payload(as: CasePhaseChanged.self)
+            guard changed.phase == .closed else { return }
+            if let managerId = try await Caseload.close(
+                caseId: changed.caseId, at: changed.changedAt, on: context.connection, logger: context.logger)
+            {
+                try await CaseEvents.placeFreed(
+                    managerId: managerId, at: desk.clock.now(), traceparent: event.traceparent, in: context)
+            }
+            return
+        }
+        _ = try await IntakeEvents.process(event, desk: desk, signals: signals, in: context)
     }
 }
 
 enum IntakeEvents {
-    /// Handles one inbound event inside the caller's transaction (the inbox claim is the
+    /// Handles one integrator's event inside the caller's transaction (the inbox claim is the
     /// caller's). Returns the referral outcome for referral events, nil for signals.
     static func process(
-        _ event: CloudEvent, desk: ReferralDesk, submitter: ReferralDesk.Submitter? = nil, in context: EventContext
+        _ event: CloudEvent, desk: ReferralDesk, signals: SignalDesk, submitter: ReferralDesk.Submitter? = nil,
+        in context: EventContext
     ) async throws -> ReferralOutcome? {
         switch EventType(rawValue: event.type) {
         case .referralSubmitted:
             return try await desk.submit(event, by: submitter, in: context)
         default:
-            // Signals are kept as they came (ids, codes and dates); their full handling is
-            // intake's next step (issue 3).
-            let data = String(decoding: try JSONCoding.encoder.encode(event.data), as: UTF8.self)
-            try await context.connection.query(
-                """
-                INSERT INTO signals (event_source, event_id, type, data) VALUES (\(event.source), \(event.id), \(event.type), \(data)::jsonb)
-                ON CONFLICT DO NOTHING
-                """, logger: context.logger)
+            try await signals.handle(event, in: context)
             return nil
         }
     }

@@ -8,7 +8,10 @@ import SamenplanStorage
 
 /// Intake's HTTP API (docs/openapi/intake.yaml).
 enum IntakeRoutes {
-    static func add(to group: RouterGroup<SamenplanRequestContext>, environment: ServiceEnvironment, desk: ReferralDesk) {
+    static func add(
+        to group: RouterGroup<SamenplanRequestContext>, environment: ServiceEnvironment, desk: ReferralDesk,
+        signals: SignalDesk
+    ) {
         let database = environment.database
         let source = environment.source
 
@@ -32,7 +35,8 @@ enum IntakeRoutes {
                     return try await previousOutcome(of: event, on: eventContext)
                 }
                 return try await IntakeEvents.process(
-                    event, desk: desk, submitter: .init(actor: caller.subject, role: caller.role.rawValue), in: eventContext)
+                    event, desk: desk, signals: signals, submitter: .init(actor: caller.subject, role: caller.role.rawValue),
+                    in: eventContext)
             }
             if case .rejected(let problems) = outcome {
                 throw Problem(
@@ -63,13 +67,19 @@ enum IntakeRoutes {
             if caller.role == .teamLead, !Set(areas).isSubset(of: caller.areas) {
                 throw Problem.forbidden("A team lead registers managers only for their own areas.")
             }
-            try await database.client.query(
-                """
-                INSERT INTO managers (id, display_name, areas, max_caseload)
-                VALUES (\(manager.id), \(manager.displayName), \(areas), \(manager.maxCaseload))
-                ON CONFLICT (id) DO UPDATE SET display_name = excluded.display_name, areas = excluded.areas,
-                                               max_caseload = excluded.max_caseload
-                """, logger: context.logger)
+            try await database.transaction { connection in
+                try await connection.query(
+                    """
+                    INSERT INTO managers (id, display_name, areas, max_caseload)
+                    VALUES (\(manager.id), \(manager.displayName), \(areas), \(manager.maxCaseload))
+                    ON CONFLICT (id) DO UPDATE SET display_name = excluded.display_name, areas = excluded.areas,
+                                                   max_caseload = excluded.max_caseload
+                    """, logger: context.logger)
+                // New room serves the waiting families of the manager's areas at once.
+                try await CaseEvents.placeFreed(
+                    managerId: manager.id, at: environment.clock.now(), traceparent: nil,
+                    in: EventContext(connection: connection, logger: context.logger, source: source))
+            }
             var stored = manager
             stored.areas = areas
             return try jsonResponse(.created, try JSON(encoding: stored))
@@ -77,23 +87,31 @@ enum IntakeRoutes {
 
         group.get("managers") { request, context -> Response in
             let caller = try context.require(.admin, .teamLead)
+            let page = try Page(request)
+            let areaFilter: [String]? = caller.role == .teamLead ? caller.areas : nil
             var managers: [JSON] = []
+            var last: String?
             let rows = try await database.client.query(
                 """
                 SELECT m.id, m.display_name, m.areas, m.max_caseload, count(c.id)::bigint
                 FROM managers m LEFT JOIN cases c ON c.manager_id = m.id AND c.status = 'open'
-                GROUP BY m.id ORDER BY m.id
+                WHERE (\(page.after)::text IS NULL OR m.id > \(page.after)::text)
+                  AND (\(areaFilter)::text[] IS NULL OR m.areas && \(areaFilter)::text[])
+                GROUP BY m.id ORDER BY m.id LIMIT \(page.limit)
                 """, logger: context.logger)
             for try await (id, name, areas, maxCaseload, open) in rows.decode((String, String, [String], Int, Int64).self) {
-                if caller.role == .teamLead, Set(areas).isDisjoint(with: caller.areas) { continue }
                 managers.append(
                     .object([
                         "id": .string(id), "displayName": .string(name), "areas": .array(areas.map(JSON.string)),
                         "maxCaseload": .number(Double(maxCaseload)), "openCases": .number(Double(open)),
+                        "freePlaces": .number(Double(max(0, Int64(maxCaseload) - open))),
                     ]))
+                last = id
             }
-            return try jsonResponse(.ok, .object(["items": .array(managers)]))
+            return try jsonResponse(.ok, page.body(items: managers, last: managers.count == page.limit ? last : nil))
         }
+
+        CaseRoutes.add(to: group, environment: environment)
     }
 
     /// A resent copy of an event gets the answer the first copy got.

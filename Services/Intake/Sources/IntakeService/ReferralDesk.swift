@@ -19,14 +19,20 @@ public enum ReferralOutcome: Sendable, Equatable {
 /// the caller's transaction. Used by the Kafka consumer and `POST /v1/events` alike, so both
 /// give the same result.
 public struct ReferralDesk: Sendable {
-    /// Today in the organisation's time zone, for "no birth date in the future".
-    let today: @Sendable () -> CalendarDate
+    /// The organisation's time zone: "today" and court-order dates are Dutch dates.
+    static let timeZone = TimeZone(identifier: "Europe/Amsterdam") ?? .gmt
+    /// How long after closing a case a new referral for the family counts as a re-referral.
+    static let reReferralWindow: TimeInterval = 365 * 24 * 3600
 
-    public init(today: @escaping @Sendable () -> CalendarDate = {
-        CalendarDate(Date(), in: TimeZone(identifier: "Europe/Amsterdam") ?? .gmt)
-    }) {
-        self.today = today
+    let clock: any WallClock
+    let courtOrderNoticeMonths: Int
+
+    public init(clock: any WallClock = SystemWallClock(), courtOrderNoticeMonths: Int = 3) {
+        self.clock = clock
+        self.courtOrderNoticeMonths = courtOrderNoticeMonths
     }
+
+    func today() -> CalendarDate { CalendarDate(clock.now(), in: Self.timeZone) }
 
     /// Who handed a referral in, for the audit log: the token's subject over HTTP, the
     /// event's `source` over Kafka.
@@ -92,10 +98,11 @@ public struct ReferralDesk: Sendable {
             return .alreadyReceived(caseId: try existing.decode(UUID.self))
         }
 
-        let now = Date()
+        let now = clock.now()
         let caseId: UUID
         let familyId: UUID
         let joined: Bool
+        var previous: (caseId: UUID, managerId: String?)?
         if let open = try await connection.query(
             """
             SELECT c.id, c.family_id FROM members m JOIN cases c ON c.family_id = m.family_id AND c.status = 'open'
@@ -107,17 +114,36 @@ public struct ReferralDesk: Sendable {
             try await storeMembers(referral.members, familyId: familyId, on: connection, logger: logger)
         } else {
             caseId = UUID()
-            familyId = UUID()
             joined = false
-            try await connection.query(
-                "INSERT INTO families (id, area) VALUES (\(familyId), \(referral.area))", logger: logger)
+            // A family whose case closed less than 12 months ago is the same family again.
+            if let closed = try await connection.query(
+                """
+                SELECT c.id, c.family_id, c.manager_id FROM members m JOIN cases c ON c.family_id = m.family_id
+                WHERE m.child_key = ANY(\(childKeys)) AND c.status = 'closed'
+                  AND c.closed_at > \(now.addingTimeInterval(-Self.reReferralWindow))
+                ORDER BY c.closed_at DESC LIMIT 1
+                """, logger: logger
+            ).collect().first {
+                let (previousCase, family, manager) = try closed.decode((UUID, UUID, String?).self)
+                familyId = family
+                previous = (previousCase, manager)
+            } else {
+                familyId = UUID()
+                try await connection.query(
+                    "INSERT INTO families (id, area) VALUES (\(familyId), \(referral.area))", logger: logger)
+            }
             try await storeMembers(referral.members, familyId: familyId, on: connection, logger: logger)
             try await connection.query(
                 """
-                INSERT INTO cases (id, family_id, framework, urgency, area, court_order_decided_on, court_order_ends_on, opened_at)
+                INSERT INTO cases (id, family_id, framework, urgency, area, court_order_decided_on, court_order_ends_on,
+                                   opened_at, queued_at, re_referral, previous_case_id)
                 VALUES (\(caseId), \(familyId), \(referral.framework.rawValue), \(referral.urgency.rawValue), \(referral.area),
-                        \(referral.courtOrder?.decidedOn.description)::date, \(referral.courtOrder?.endsOn.description)::date, \(now))
+                        \(referral.courtOrder?.decidedOn.description)::date, \(referral.courtOrder?.endsOn.description)::date,
+                        \(now), \(now), \(previous != nil), \(previous?.caseId))
                 """, logger: logger)
+        }
+        if let courtOrder = referral.courtOrder {
+            try await recordCourtOrder(courtOrder, caseId: caseId, on: connection, logger: logger)
         }
 
         try await connection.query(
@@ -151,14 +177,43 @@ public struct ReferralDesk: Sendable {
             payload: CaseOpened(
                 caseId: caseId, familyId: familyId, referralId: referral.referralId, framework: referral.framework,
                 urgency: referral.urgency, area: referral.area, courtOrderEndsOn: referral.courtOrder?.endsOn.description,
-                childCount: referral.children.count, openedAt: now),
+                childCount: referral.children.count, openedAt: now, reReferral: previous != nil,
+                previousCaseId: previous?.caseId),
             on: Topic.intake, key: key, traceparent: trace)
-        if let managerId = try await Caseload.assign(caseId: caseId, area: referral.area, on: connection, logger: logger) {
+
+        // The new case joins the area's queue, which is served at once if anyone has room. A
+        // re-referred family goes back to its previous manager when they have a place.
+        var preferred: [UUID: String] = [:]
+        if let manager = previous?.managerId { preferred[caseId] = manager }
+        let assignments = try await Caseload.serveQueue(
+            area: referral.area, now: now, preferred: preferred, on: connection, logger: logger)
+        try await CaseEvents.emitAssignments(assignments, at: now, traceparent: trace, in: context)
+        if !assignments.contains(where: { $0.caseId == caseId }) {
+            let waiting = try await Caseload.queueLength(area: referral.area, on: connection, logger: logger)
             try await context.emit(
-                .caseAssigned, payload: CaseAssigned(caseId: caseId, managerId: managerId, area: referral.area, assignedAt: now),
+                .caseQueued,
+                payload: CaseQueued(
+                    caseId: caseId, area: referral.area, urgency: referral.urgency, queuedAt: now, queueLength: waiting),
                 on: Topic.intake, key: key, traceparent: trace)
         }
         return .accepted(caseId: caseId, joined: false)
+    }
+
+    /// Keeps the order's dates on the case (a later referral may bring a new order) and sets
+    /// the timer that warns the manager `courtOrderNoticeMonths` before it ends.
+    private func recordCourtOrder(
+        _ order: ValidReferral.CourtOrder, caseId: UUID, on connection: PostgresConnection, logger: Logger
+    ) async throws {
+        try await connection.query(
+            """
+            UPDATE cases SET court_order_decided_on = \(order.decidedOn.description)::date,
+                             court_order_ends_on = \(order.endsOn.description)::date
+            WHERE id = \(caseId)
+            """, logger: logger)
+        try await Timers.schedule(
+            kind: CourtOrderTimers.kind, subject: caseId.uuidString.lowercased(),
+            dueAt: CourtOrderTimers.noticeDate(endsOn: order.endsOn, monthsBefore: courtOrderNoticeMonths),
+            on: connection, logger: logger)
     }
 
     private func storeMembers(
@@ -174,32 +229,5 @@ public struct ReferralDesk: Sendable {
                 ON CONFLICT DO NOTHING
                 """, logger: logger)
         }
-    }
-}
-
-/// The family managers' caseload: who has room for a new family.
-public enum Caseload {
-    /// Assigns the case to the manager of `area` with the most free places (ties: the lowest
-    /// id, so assignment is deterministic). Returns nil when nobody in the area has room; the
-    /// case then waits unassigned.
-    static func assign(caseId: UUID, area: String, on connection: PostgresConnection, logger: Logger) async throws -> String? {
-        // Lock the area's managers so two cases cannot both take the last free place.
-        let rows = try await connection.query(
-            """
-            WITH area_managers AS (
-                SELECT id, max_caseload FROM managers WHERE \(area) = ANY(areas) ORDER BY id FOR UPDATE
-            )
-            SELECT m.id, m.max_caseload - count(c.id) AS free
-            FROM area_managers m LEFT JOIN cases c ON c.manager_id = m.id AND c.status = 'open'
-            GROUP BY m.id, m.max_caseload
-            HAVING m.max_caseload - count(c.id) > 0
-            ORDER BY free DESC, m.id
-            LIMIT 1
-            """, logger: logger
-        ).collect()
-        guard let row = rows.first else { return nil }
-        let (managerId, _) = try row.decode((String, Int64).self)
-        try await connection.query("UPDATE cases SET manager_id = \(managerId) WHERE id = \(caseId)", logger: logger)
-        return managerId
     }
 }

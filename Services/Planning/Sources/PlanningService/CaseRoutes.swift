@@ -30,13 +30,7 @@ enum CaseRoutes {
                 // A family is shown only to whom may see it: its own manager, the team lead of
                 // its area, an admin. Others get the same 404 as for a case that does not
                 // exist, so case ids reveal nothing; the refusal is audited.
-                let allowed =
-                    switch caller.role {
-                    case .admin: true
-                    case .familyManager: managerId == caller.subject
-                    case .teamLead: caller.areas.contains(area)
-                    default: false
-                    }
+                let allowed = caller.maySeeCase(managedBy: managerId, inArea: area)
                 try await AuditLog.record(
                     AuditEntry(
                         actor: caller.subject, role: caller.role.rawValue, action: "read", resourceType: "case",

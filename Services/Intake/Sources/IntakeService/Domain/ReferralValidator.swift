@@ -56,6 +56,13 @@ public enum ReferralValidator {
         case birthDateFuture = "birth-date-future"
         case courtOrderRequired = "court-order-required"
         case courtOrderDates = "court-order-dates"
+        /// Signals only (``SignalValidator``): a report or placement date after today.
+        case dateInFuture = "date-in-future"
+        /// Signals only: an id that is not a UUID.
+        case format = "format"
+
+        /// The rules a referral can break (the others are the signals').
+        public static let referralRules = allCases.filter { ![.dateInFuture, .format].contains($0) }
     }
 
     /// Limits in Unicode code points (`members`: entries).
@@ -146,7 +153,7 @@ extension Optional where Wrapped == JSON {
 
 /// Reads fields and collects problems. Each reader returns nil when the value is absent or
 /// broken, after reporting whatever is wrong with it.
-private struct Checker {
+struct Checker {
     typealias Rule = ReferralValidator.Rule
     typealias Limits = ReferralValidator.Limits
 

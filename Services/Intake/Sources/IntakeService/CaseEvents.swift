@@ -1,0 +1,29 @@
+import Foundation
+import SamenplanDomain
+import SamenplanEventing
+
+/// The events intake emits about a case's family manager.
+enum CaseEvents {
+    static func emitAssignments(
+        _ assignments: [Caseload.Assignment], at date: Date, traceparent: String?, in context: EventContext
+    ) async throws {
+        for assignment in assignments {
+            try await context.emit(
+                .caseAssigned,
+                payload: CaseAssigned(
+                    caseId: assignment.caseId, managerId: assignment.managerId, area: assignment.area, assignedAt: date,
+                    waitedSeconds: assignment.waitedSeconds),
+                on: Topic.intake, key: assignment.caseId.uuidString.lowercased(), traceparent: traceparent)
+        }
+    }
+
+    /// Serves the queues of every area of `managerId`, who has a free place now (a case of
+    /// theirs closed, or they were registered or given more room).
+    static func placeFreed(managerId: String, at date: Date, traceparent: String?, in context: EventContext) async throws {
+        for area in try await Caseload.areas(ofManager: managerId, on: context.connection, logger: context.logger) {
+            let assignments = try await Caseload.serveQueue(
+                area: area, now: date, on: context.connection, logger: context.logger)
+            try await emitAssignments(assignments, at: date, traceparent: traceparent, in: context)
+        }
+    }
+}
