@@ -163,8 +163,18 @@ public enum ServiceRuntime {
     }
 
     /// The `main` of every executable: configuration from the environment (a clear message
-    /// and exit 1 when it is wrong), logging, then run until SIGTERM or SIGINT.
-    public static func main(_ definition: ServiceDefinition) async {
+    /// and exit 1 when it is wrong), logging, then run until SIGTERM or SIGINT. Never returns:
+    /// once every service has stopped (offsets committed, producer flushed, pool closed) the
+    /// process exits 0 at once. Returning into the top-level async `main` instead crashed
+    /// now and then while librdkafka's and NIO's threads were still winding down.
+    public static func main(_ makeDefinition: () throws -> ServiceDefinition) async -> Never {
+        let definition: ServiceDefinition
+        do {
+            definition = try makeDefinition()
+        } catch {
+            FileHandle.standardError.write(Data("cannot start: \(error)\n".utf8))
+            exit(1)
+        }
         let configuration: ServiceConfiguration
         do {
             configuration = try ServiceConfiguration.load(service: definition.name, defaultPort: definition.defaultPort)
@@ -177,6 +187,8 @@ public enum ServiceRuntime {
         do {
             let app = try await buildApplication(definition, configuration: configuration, logger: logger)
             try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+            logger.notice("stopped")
+            exit(0)
         } catch let error as ConfigurationError {
             FileHandle.standardError.write(Data("\(definition.name): \(error.description)\n".utf8))
             exit(1)

@@ -1,4 +1,4 @@
 import IntakeService
 import SamenplanServer
 
-await ServiceRuntime.main(try Intake.definition())
+await ServiceRuntime.main { try Intake.definition() }

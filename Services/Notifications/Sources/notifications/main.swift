@@ -1,4 +1,4 @@
 import NotificationsService
 import SamenplanServer
 
-await ServiceRuntime.main(try Notifications.definition())
+await ServiceRuntime.main { try Notifications.definition() }

@@ -1,4 +1,4 @@
 import PlanningService
 import SamenplanServer
 
-await ServiceRuntime.main(try Planning.definition())
+await ServiceRuntime.main { try Planning.definition() }

@@ -1,4 +1,4 @@
 import ReportingService
 import SamenplanServer
 
-await ServiceRuntime.main(try Reporting.definition())
+await ServiceRuntime.main { try Reporting.definition() }

@@ -1,4 +1,4 @@
 import SamenplanServer
 import VolunteersService
 
-await ServiceRuntime.main(try Volunteers.definition())
+await ServiceRuntime.main { try Volunteers.definition() }
