@@ -10,7 +10,9 @@ What unit and integration tests cannot show, because it needs whole processes:
      all processed;
   4. 1,000 referrals published while intake is killed with SIGKILL and restarted midway
      give exactly 1,000 cases;
-  5. SIGTERM stops every service with exit code 0 within 10 s.
+  5. 10,000 referrals over 20 areas give exactly the cases, joins and queue lengths their
+     generator decided (scripts/load_referrals.py);
+  6. SIGTERM stops every service with exit code 0 within 10 s.
 
 It runs a copy of the suite of its own (.local/acceptance, other ports), so a suite
 started by scripts/run.sh can keep running. Exit code 0 when every check passed.
@@ -236,8 +238,22 @@ def check_sigkill_midway() -> None:
                     f"{final} cases in {time.monotonic() - started:.1f} s (killed after {killed_at})"))
 
 
+def check_load(token: str) -> None:
+    log("5. 10,000 referrals over 20 areas: cases, joins and queues as generated")
+    started = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "load_referrals.py"),
+         "--bootstrap", (LOCAL / "kafka.bootstrap").read_text().strip(),
+         "--intake", f"http://127.0.0.1:{PORTS['intake']}", "--admin-token", token, "--database-url", DB_URL],
+        env=ENV, text=True, capture_output=True)
+    print(result.stdout, end="", flush=True)
+    check(result.returncode == 0, "cases, referrals, joins and every area's queue as the generator decided")
+    FIGURES.append(("10,000 referrals over 20 areas", f"{time.monotonic() - started:.1f} s, "
+                    + ("as generated" if result.returncode == 0 else "DIFFERENT")))
+
+
 def check_sigterm() -> None:
-    log("5. SIGTERM: every service exits 0 within 10 s")
+    log("6. SIGTERM: every service exits 0 within 10 s")
     for service in SERVICES:
         pid = pid_of(service)
         environment = dict(
@@ -274,6 +290,7 @@ def main() -> int:
         check_referral_end_to_end(token)
         check_database_outage(token)
         check_sigkill_midway()
+        check_load(token)
         check_sigterm()
     except Exception as error:  # a crash of the checks is a failure, reported as such
         FAILURES.append(f"the acceptance run stopped: {error!r}")
