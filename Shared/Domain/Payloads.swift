@@ -84,6 +84,23 @@ public struct CaseOpened: Codable, Sendable, Hashable {
         self.reReferral = reReferral
         self.previousCaseId = previousCaseId
     }
+
+    /// Events written before `reReferral` existed read as first referrals (fields added to
+    /// a v1 type are optional for readers).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        caseId = try container.decode(UUID.self, forKey: .caseId)
+        familyId = try container.decode(UUID.self, forKey: .familyId)
+        referralId = try container.decode(String.self, forKey: .referralId)
+        framework = try container.decode(Framework.self, forKey: .framework)
+        urgency = try container.decode(Urgency.self, forKey: .urgency)
+        area = try container.decode(String.self, forKey: .area)
+        courtOrderEndsOn = try container.decodeIfPresent(String.self, forKey: .courtOrderEndsOn)
+        childCount = try container.decode(Int.self, forKey: .childCount)
+        openedAt = try container.decode(Date.self, forKey: .openedAt)
+        reReferral = try container.decodeIfPresent(Bool.self, forKey: .reReferral) ?? false
+        previousCaseId = try container.decodeIfPresent(UUID.self, forKey: .previousCaseId)
+    }
 }
 
 /// `nl.samenplan.case.assigned.v1`: the case has its one family manager.
@@ -107,6 +124,17 @@ public struct CaseAssigned: Codable, Sendable, Hashable {
         self.assignedAt = assignedAt
         self.previousManagerId = previousManagerId
         self.waitedSeconds = waitedSeconds
+    }
+
+    /// Events written before `waitedSeconds` existed read as "did not wait".
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        caseId = try container.decode(UUID.self, forKey: .caseId)
+        managerId = try container.decode(String.self, forKey: .managerId)
+        area = try container.decode(String.self, forKey: .area)
+        assignedAt = try container.decode(Date.self, forKey: .assignedAt)
+        previousManagerId = try container.decodeIfPresent(String.self, forKey: .previousManagerId)
+        waitedSeconds = try container.decodeIfPresent(Int.self, forKey: .waitedSeconds) ?? 0
     }
 }
 

@@ -120,7 +120,8 @@ public final class EventConsumerService: Service, Sendable {
                             source: event.source, id: event.id, type: event.type, on: connection, logger: logger)
                     else { return false }
                     let context = EventContext(
-                        connection: connection, logger: logger, source: EventSource.service(service))
+                        connection: connection, logger: logger, source: EventSource.service(service),
+                        topic: message.topic)
                     try await handler.handle(event, in: context)
                     return true
                 }

@@ -29,11 +29,14 @@ public struct EventContext: Sendable {
     public let logger: Logger
     /// The service's own `source`, for the events it emits.
     public let source: String
+    /// The Kafka topic the event came from; nil when it came another way (HTTP, a timer).
+    public let topic: String?
 
-    public init(connection: PostgresConnection, logger: Logger, source: String) {
+    public init(connection: PostgresConnection, logger: Logger, source: String, topic: String? = nil) {
         self.connection = connection
         self.logger = logger
         self.source = source
+        self.topic = topic
     }
 
     /// Writes `event` to the outbox in this transaction; the relay publishes it after commit.

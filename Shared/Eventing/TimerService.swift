@@ -64,6 +64,7 @@ public final class TimerService: Service, Sendable {
         let now = clock.now()
         let kinds = Array(handler.kinds)
         let logger = self.logger
+        var claimed: Int64?
         do {
             return try await database.transaction { connection in
                 let rows = try await connection.query(
@@ -75,6 +76,7 @@ public final class TimerService: Service, Sendable {
                 ).collect()
                 guard let row = rows.first else { return false }
                 let (id, kind, subject, dueAt, payload) = try row.decode((Int64, String, String, Date, String).self)
+                claimed = id
                 let timer = DueTimer(
                     kind: kind, subject: subject, dueAt: dueAt,
                     payload: (try? JSONCoding.decoder.decode(JSON.self, from: Data(payload.utf8))) ?? .null)
@@ -87,18 +89,12 @@ public final class TimerService: Service, Sendable {
         } catch where !DatabaseFault.isTransient(error) {
             // A timer whose handler fails for another reason must not block the others: it
             // is put back an hour and logged, to be looked into.
+            guard let claimed else { throw error }
             logger.error("timer failed, retrying in an hour", metadata: ["error": "\(String(reflecting: error))"])
-            try await postponeFailingTimer(now: now, kinds: kinds)
+            try await database.client.query(
+                "UPDATE timers SET due_at = \(now.addingTimeInterval(3600)) WHERE id = \(claimed) AND fired_at IS NULL",
+                logger: logger)
             return true
         }
-    }
-
-    private func postponeFailingTimer(now: Date, kinds: [String]) async throws {
-        try await database.client.query(
-            """
-            UPDATE timers SET due_at = \(now.addingTimeInterval(3600))
-            WHERE id = (SELECT id FROM timers WHERE fired_at IS NULL AND due_at <= \(now) AND kind = ANY(\(kinds))
-                        ORDER BY due_at LIMIT 1 FOR UPDATE SKIP LOCKED)
-            """, logger: logger)
     }
 }

@@ -230,7 +230,8 @@ import Testing
             try await publish(environment, [referralEvent(referralId: "SIG-1")])
             let caseId = try await caseOf(environment, "SIG-1")
             func signal(_ type: EventType, _ data: JSON) -> CloudEvent {
-                CloudEvent(source: "/integrators/politie", type: type.rawValue, subject: "s", data: data)
+                // The desk that referred the family reports about it too: its referralId links.
+                CloudEvent(source: "/integrators/veilig-thuis", type: type.rawValue, subject: "s", data: data)
             }
             try await publish(
                 environment,

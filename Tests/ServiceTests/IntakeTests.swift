@@ -114,10 +114,19 @@ import Testing
                     Array("this is not json".utf8),
                     Array(#"{"hello":"world"}"#.utf8),
                     Array(#"{"specversion":"1.0","id":"x","source":"/s","type":"nl.samenplan.unknown.v1","data":{}}"#.utf8),
+                    // A suite type, but not an integrator's: nobody may close a case this way.
+                    try CloudEvent(
+                        source: EventSource.service("planning"), type: .casePhaseChanged, subject: "c",
+                        payload: CasePhaseChanged(
+                            caseId: UUID(), phase: .closed, previousPhase: .secure, area: "borsele", managerId: nil,
+                            changedAt: Date())
+                    ).structuredBytes(),
                     try valid.structuredBytes(),
                 ])
-            let dead = try await readTopic(Topic.deadLetter(service: "intake"), from: environment, atLeast: 3)
-            #expect(dead.map { $0.headerString(DeadLetterHeader.reason) } == ["not-json", "not-a-cloudevent", "unknown-type"])
+            let dead = try await readTopic(Topic.deadLetter(service: "intake"), from: environment, atLeast: 4)
+            #expect(
+                dead.map { $0.headerString(DeadLetterHeader.reason) }
+                    == ["not-json", "not-a-cloudevent", "unknown-type", "misplaced-type"])
             #expect(dead.allSatisfy { $0.headerString(DeadLetterHeader.originalTopic) == Topic.referrals })
             #expect(dead.allSatisfy { $0.headerString(DeadLetterHeader.originalOffset) != nil })
             #expect(dead.first?.value == Array("this is not json".utf8))
@@ -150,7 +159,7 @@ import Testing
 
     @Test func postEventsAnswers202OrProblemJSON() async throws {
         try await withIntake { environment, intake in
-            let integrator = try await environment.token(role: .integrator, subject: "veilig-thuis")
+            let integrator = try await environment.token(role: .integrator, subject: "/integrators/veilig-thuis")
             let headers: HTTPFields = [.authorization: "Bearer \(integrator)", .contentType: CloudEvent.structuredContentType]
 
             let valid = referralEvent(referralId: "VT-HTTP-1")
@@ -172,7 +181,7 @@ import Testing
             #expect(
                 try await count(
                     environment,
-                    "SELECT count(*) FROM intake.audit_log WHERE actor = 'veilig-thuis' AND role = 'integrator' AND resource_id = 'VT-HTTP-1'"
+                    "SELECT count(*) FROM intake.audit_log WHERE actor = '/integrators/veilig-thuis' AND role = 'integrator' AND resource_id = 'VT-HTTP-1'"
                 ) == 1)
 
             var broken = referralEvent(referralId: "VT-HTTP-2")
@@ -191,6 +200,25 @@ import Testing
                 uri: "/v1/events", method: .post, headers: headers, body: ByteBuffer(string: "{not json"))
             #expect(garbage.status == .badRequest)
             #expect(garbage.headers[.contentType] == "application/problem+json")
+
+            // An integrator speaks for itself only.
+            let impostor = try await environment.token(role: .integrator, subject: "/integrators/politie")
+            let spoofed = try await intake.execute(
+                uri: "/v1/events", method: .post,
+                headers: [.authorization: "Bearer \(impostor)", .contentType: CloudEvent.structuredContentType],
+                body: ByteBuffer(bytes: try referralEvent(referralId: "VT-SPOOF").structuredBytes()))
+            #expect(spoofed.status == .forbidden)
+
+            // A broken signal is answered like a broken referral.
+            let signal = CloudEvent(
+                source: "/integrators/veilig-thuis", type: EventType.nuisanceReported.rawValue,
+                data: ["reportId": "N-1", "area": "borsele", "reportedOn": "2026-13-01", "category": "noise"])
+            let badSignal = try await intake.execute(
+                uri: "/v1/events", method: .post, headers: headers, body: ByteBuffer(bytes: try signal.structuredBytes()))
+            #expect(badSignal.status == .badRequest)
+            let signalProblem = try JSONCoding.decoder.decode(JSON.self, from: Data(buffer: badSignal.body))
+            #expect(signalProblem["type"]?.stringValue?.hasSuffix("signal-rejected") == true)
+            #expect(signalProblem["problems"]?.arrayValue?.first?["rule"]?.stringValue == "date-format")
 
             let huge = try await intake.execute(
                 uri: "/v1/events", method: .post, headers: headers,

@@ -196,7 +196,7 @@ enum CaseRoutes {
             throw Problem.notFound("No referral \(referralId) from \(referralSource).")
         }
 
-        /// Nuisance reports of an area (team lead of the area, admin), newest first.
+        /// Nuisance reports of an area (team lead of the area, admin), in the order of their ids.
         group.get("signals/nuisance") { request, context -> Response in
             let caller = try context.require(.teamLead, .admin)
             let page = try Page(request)

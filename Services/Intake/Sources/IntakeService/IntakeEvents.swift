@@ -18,7 +18,15 @@ struct IntakeEventHandler: EventHandler {
     var handledTypes: Set<EventType> { Self.acceptedTypes.union([.casePhaseChanged]) }
 
     func handle(_ event: CloudEvent, in context: EventContext) async throws {
-        if EventType(rawValue: event.type) == .casePhaseChanged {
+        let type = EventType(rawValue: event.type)
+        // The inbound topics carry integrators' events only, and only planning closes cases:
+        // anything else is misplaced and dead-lettered, so no integrator can close a case.
+        let inbound = context.topic == Topic.referrals || context.topic == Topic.signals
+        guard inbound == Self.acceptedTypes.contains(type) else {
+            throw PermanentEventFailure(
+                reason: "misplaced-type", detail: "\(event.type.prefix(200)) does not belong on \(context.topic ?? "?")")
+        }
+        if type == .casePhaseChanged {
             let changed = try event.payload(as: CasePhaseChanged.self)
             guard changed.phase == .closed else { return }
             if let managerId = try await Caseload.close(
@@ -44,8 +52,8 @@ enum IntakeEvents {
         case .referralSubmitted:
             return try await desk.submit(event, by: submitter, in: context)
         default:
-            try await signals.handle(event, in: context)
-            return nil
+            // A signal has no case of its own to report: only its rejection matters here.
+            return try await signals.handle(event, in: context).map { ReferralOutcome.rejected($0) }
         }
     }
 }

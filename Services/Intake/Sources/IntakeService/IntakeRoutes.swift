@@ -21,6 +21,10 @@ enum IntakeRoutes {
             let caller = try context.require(.integrator, .admin)
             let body = try await request.body.collect(upTo: 1_048_576)
             let event = try decodeEvent(body: body, headers: request.headers)
+            // An integrator's token subject is its CloudEvent source: it speaks for itself only.
+            guard caller.role == .admin || caller.subject == event.source else {
+                throw Problem.forbidden("An integrator sends events with its own source (\(caller.subject)).")
+            }
             guard IntakeEventHandler.acceptedTypes.contains(EventType(rawValue: event.type)) else {
                 throw Problem(
                     .badRequest, type: "unknown-type", title: "Unknown event type",
@@ -39,9 +43,11 @@ enum IntakeRoutes {
                     in: eventContext)
             }
             if case .rejected(let problems) = outcome {
+                let isReferral = EventType(rawValue: event.type) == .referralSubmitted
                 throw Problem(
-                    .badRequest, type: "referral-rejected", title: "The referral breaks the integrators' contract",
-                    detail: "\(problems.count) problem(s); correct them and send the referral again with a new event id.",
+                    .badRequest, type: isReferral ? "referral-rejected" : "signal-rejected",
+                    title: "The \(isReferral ? "referral" : "signal") breaks the integrators' contract",
+                    detail: "\(problems.count) problem(s); correct them and send it again with a new event id.",
                     problems: problems.map { Problem.Item(rule: $0.rule, pointer: $0.pointer, detail: $0.detail) })
             }
             var answer: [String: JSON] = ["id": .string(event.id), "source": .string(event.source)]

@@ -200,16 +200,26 @@ public struct ReferralDesk: Sendable {
     }
 
     /// Keeps the order's dates on the case (a later referral may bring a new order) and sets
-    /// the timer that warns the manager `courtOrderNoticeMonths` before it ends.
+    /// the timer that warns the manager `courtOrderNoticeMonths` before it ends. The same
+    /// order brought again by a joining referral changes nothing: its warning fires once.
     private func recordCourtOrder(
         _ order: ValidReferral.CourtOrder, caseId: UUID, on connection: PostgresConnection, logger: Logger
     ) async throws {
-        try await connection.query(
+        let changed = try await connection.query(
             """
             UPDATE cases SET court_order_decided_on = \(order.decidedOn.description)::date,
                              court_order_ends_on = \(order.endsOn.description)::date
-            WHERE id = \(caseId)
-            """, logger: logger)
+            WHERE id = \(caseId) AND (court_order_ends_on IS DISTINCT FROM \(order.endsOn.description)::date
+                                     OR court_order_decided_on IS DISTINCT FROM \(order.decidedOn.description)::date)
+            RETURNING 1
+            """, logger: logger
+        ).collect()
+        // A new case was inserted with the order's dates already: arm its timer too.
+        let isNew = try await connection.query(
+            "SELECT 1 FROM timers WHERE kind = \(CourtOrderTimers.kind) AND subject = \(caseId.uuidString.lowercased())",
+            logger: logger
+        ).collect().isEmpty
+        guard !changed.isEmpty || isNew else { return }
         try await Timers.schedule(
             kind: CourtOrderTimers.kind, subject: caseId.uuidString.lowercased(),
             dueAt: CourtOrderTimers.noticeDate(endsOn: order.endsOn, monthsBefore: courtOrderNoticeMonths),

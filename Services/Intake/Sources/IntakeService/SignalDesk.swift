@@ -13,30 +13,34 @@ struct SignalDesk: Sendable {
 
     func today() -> CalendarDate { CalendarDate(clock.now(), in: ReferralDesk.timeZone) }
 
-    func handle(_ event: CloudEvent, in context: EventContext) async throws {
+    /// Returns the problems when the signal was rejected (answered with an event as well).
+    @discardableResult
+    func handle(_ event: CloudEvent, in context: EventContext) async throws -> [ReferralRejected.Problem]? {
         switch EventType(rawValue: event.type) {
         case .nuisanceReported:
             switch SignalValidator.nuisance(event.data, today: today()) {
-            case .failure(let failure): try await reject(event, failure.problems, in: context)
-            case .success(let report): try await record(report, event: event, in: context)
+            case .failure(let failure): return try await reject(event, failure.problems, in: context)
+            case .success(let report): return try await record(report, event: event, in: context)
             }
         case .placementStarted, .placementEnded:
             switch SignalValidator.placement(event.data, today: today()) {
-            case .failure(let failure): try await reject(event, failure.problems, in: context)
-            case .success(let placement): try await record(placement, event: event, in: context)
+            case .failure(let failure): return try await reject(event, failure.problems, in: context)
+            case .success(let placement): return try await record(placement, event: event, in: context)
             }
         default:
-            break
+            return nil
         }
     }
 
-    private func record(_ report: SignalValidator.Nuisance, event: CloudEvent, in context: EventContext) async throws {
+    private func record(_ report: SignalValidator.Nuisance, event: CloudEvent, in context: EventContext) async throws
+        -> [ReferralRejected.Problem]?
+    {
         let connection = context.connection
         var caseId = report.caseId
         if caseId == nil, let referralId = report.referralId {
-            // The integrator names its own referral: the case it belongs to.
+            // The integrator names one of its own referrals: the case it belongs to.
             caseId = try await connection.query(
-                "SELECT case_id FROM referrals WHERE referral_id = \(referralId) ORDER BY received_at LIMIT 1",
+                "SELECT case_id FROM referrals WHERE source = \(event.source) AND referral_id = \(referralId)",
                 logger: context.logger
             ).collect().first?.decode(UUID.self)
         }
@@ -55,16 +59,19 @@ struct SignalDesk: Sendable {
             """, logger: context.logger
         ).collect()
         // The same report resent under a new event id is one report.
-        guard !inserted.isEmpty else { return }
+        guard !inserted.isEmpty else { return nil }
         try await context.emit(
             .nuisanceRecorded,
             payload: NuisanceRecorded(
                 reportId: report.reportId, area: report.area, reportedOn: report.reportedOn.description,
                 category: report.category, caseId: caseId),
             on: Topic.intake, key: caseId?.uuidString.lowercased() ?? "area:\(report.area)", traceparent: event.traceparent)
+        return nil
     }
 
-    private func record(_ placement: SignalValidator.Placement, event: CloudEvent, in context: EventContext) async throws {
+    private func record(_ placement: SignalValidator.Placement, event: CloudEvent, in context: EventContext) async throws
+        -> [ReferralRejected.Problem]?
+    {
         let connection = context.connection
         guard
             let area = try await connection.query(
@@ -109,9 +116,12 @@ struct SignalDesk: Sendable {
                 caseId: placement.caseId, memberRef: placement.memberRef, kind: placement.kind,
                 on: placement.on.description, change: started ? .started : .ended, area: area),
             on: Topic.intake, key: placement.caseId.uuidString.lowercased(), traceparent: event.traceparent)
+        return nil
     }
 
-    private func reject(_ event: CloudEvent, _ problems: [ReferralRejected.Problem], in context: EventContext) async throws {
+    private func reject(_ event: CloudEvent, _ problems: [ReferralRejected.Problem], in context: EventContext) async throws
+        -> [ReferralRejected.Problem]
+    {
         let text = String(decoding: try JSONCoding.encoder.encode(problems), as: UTF8.self)
         try await context.connection.query(
             """
@@ -122,5 +132,6 @@ struct SignalDesk: Sendable {
             .signalRejected,
             payload: SignalRejected(eventSource: event.source, eventId: event.id, eventType: event.type, problems: problems),
             on: Topic.intake, key: event.subject ?? event.id, traceparent: event.traceparent)
+        return problems
     }
 }
