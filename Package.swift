@@ -28,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "5.0.1"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
     ],
     targets: [
         // MARK: Shared platform
@@ -177,7 +178,10 @@ let package = Package(
         .testTarget(name: "KafkaTests", dependencies: ["SamenplanKafka", "SamenplanDomain"], path: "Tests/KafkaTests"),
         .testTarget(
             name: "DomainTests",
-            dependencies: ["SamenplanDomain", "IntakeService"],
+            dependencies: [
+                "SamenplanDomain", "IntakeService",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
             path: "Tests/DomainTests"
         ),
         .testTarget(

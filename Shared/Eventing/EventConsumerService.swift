@@ -79,7 +79,15 @@ public final class EventConsumerService: Service, Sendable {
             label: "samenplan_events_consumed_total",
             dimensions: [("service", service), ("topic", message.topic), ("outcome", outcome.rawValue)]
         ).increment()
-        try consumer.storeOffset(for: message)
+        do {
+            try consumer.storeOffset(for: message)
+        } catch {
+            // The partition was taken away in a rebalance: its new owner reads the message
+            // again and the inbox absorbs the duplicate. Nothing to stop for.
+            logger.info(
+                "offset not stored, partition no longer assigned",
+                metadata: ["topic": "\(message.topic)", "partition": "\(message.partition)", "error": "\(error)"])
+        }
     }
 
     enum Outcome: String {

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import JWTKit
 import SamenplanDomain
+import SamenplanStorage
 
 /// Who is calling: the verified claims of their bearer token.
 public struct Identity: Sendable, Hashable {
@@ -105,5 +106,17 @@ public struct AuthMiddleware: RouterMiddleware {
         }
         context.logger[metadataKey: "caller"] = "\(context.identity!.role.rawValue):\(context.identity!.subject)"
         return try await next(request, context)
+    }
+}
+
+extension AuditEntry {
+    /// What `caller` did (or was refused) on family data: one line of the audit log.
+    public init(
+        _ caller: Identity, _ action: String, _ resourceType: String, _ resourceId: UUID, caseId: UUID?,
+        allowed: Bool = true
+    ) {
+        self.init(
+            actor: caller.subject, role: caller.role.rawValue, action: action, resourceType: resourceType,
+            resourceId: resourceId.uuidString.lowercased(), caseId: caseId, outcome: allowed ? "allowed" : "denied")
     }
 }

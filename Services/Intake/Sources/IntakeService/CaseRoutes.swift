@@ -78,10 +78,7 @@ enum CaseRoutes {
                     VALUES (\(caseId), \(body.managerId), \(previous), \(now), \(caller.subject), \(reason))
                     """, logger: context.logger)
                 try await AuditLog.record(
-                    AuditEntry(
-                        actor: caller.subject, role: caller.role.rawValue, action: "reassign", resourceType: "case",
-                        resourceId: caseId.uuidString.lowercased(), caseId: caseId),
-                    on: connection, logger: context.logger)
+                    AuditEntry(caller, "reassign", "case", caseId, caseId: caseId), on: connection, logger: context.logger)
                 let eventContext = EventContext(connection: connection, logger: context.logger, source: source)
                 let assigned = CaseAssigned(
                     caseId: caseId, managerId: body.managerId, area: area, assignedAt: now, previousManagerId: previous)
@@ -115,9 +112,7 @@ enum CaseRoutes {
                     try row.decode((UUID, String, String?, String, String, Bool).self)
                 let allowed = caller.maySeeCase(managedBy: managerId, inArea: area)
                 try await AuditLog.record(
-                    AuditEntry(
-                        actor: caller.subject, role: caller.role.rawValue, action: "read", resourceType: "family",
-                        resourceId: familyId.uuidString.lowercased(), caseId: caseId, outcome: allowed ? "allowed" : "denied"),
+                    AuditEntry(caller, "read", "family", familyId, caseId: caseId, allowed: allowed),
                     on: connection, logger: context.logger)
                 guard allowed else { return nil }
                 var members: [JSON] = []

@@ -32,10 +32,7 @@ enum CaseRoutes {
                 // exist, so case ids reveal nothing; the refusal is audited.
                 let allowed = caller.maySeeCase(managedBy: managerId, inArea: area)
                 try await AuditLog.record(
-                    AuditEntry(
-                        actor: caller.subject, role: caller.role.rawValue, action: "read", resourceType: "case",
-                        resourceId: id.uuidString.lowercased(), caseId: id, outcome: allowed ? "allowed" : "denied"),
-                    on: connection, logger: context.logger)
+                    AuditEntry(caller, "read", "case", id, caseId: id, allowed: allowed), on: connection, logger: context.logger)
                 guard allowed else { return nil }
 
                 var history: [JSON] = []

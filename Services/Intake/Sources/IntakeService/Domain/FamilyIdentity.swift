@@ -9,6 +9,9 @@ public enum FamilyIdentity {
     /// Names compare case-insensitively (`ß` matches `ss`), accent-insensitively (`ë` matches
     /// `e`) and width-insensitively; surrounding whitespace is ignored and inner whitespace
     /// collapses to one space; typographic apostrophes (`’`) count as `'` and dashes as `-`.
+    /// Letters that case folding and accent removal leave apart although people write them
+    /// for each other count as their plain letter: the dotless `ı` (`Kılıç` typed in capitals
+    /// is `KILIÇ`, which folds to `kilic`), and `ø`, `ł`, `đ`, `ħ` with their stroke.
     /// So `Sanne` / `de Vries` and ` SANNE ` / ` De  Vriës ` give the same key for the same
     /// birth date, and a different birth date gives a different key.
     ///
@@ -30,6 +33,11 @@ public enum FamilyIdentity {
                 switch scalar {
                 case "\u{2018}", "\u{2019}", "\u{201B}", "\u{02BC}", "\u{0060}", "\u{00B4}": "'"
                 case "\u{2010}"..."\u{2015}", "\u{2212}": "-"
+                case "\u{0131}": "i"  // ı
+                case "\u{00F8}": "o"  // ø
+                case "\u{0142}": "l"  // ł
+                case "\u{0111}": "d"  // đ
+                case "\u{0127}": "h"  // ħ
                 default: scalar
                 }
             if mapped.properties.isWhitespace || mapped == "|" || mapped.properties.generalCategory == .control {
