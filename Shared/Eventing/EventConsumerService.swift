@@ -26,10 +26,12 @@ public final class EventConsumerService: Service, Sendable {
     /// How often an unexpected (neither transient nor permanent) handler error is retried
     /// before the event is dead-lettered, so that a bug cannot stall a partition forever.
     let maximumUnexpectedFailures: Int
+    /// How many messages already fetched may share one transaction (one commit).
+    let batchSize: Int
 
     public init(
         service: String, consumer: KafkaConsumer, producer: KafkaProducer, database: Database,
-        handler: any EventHandler, logger: Logger, maximumUnexpectedFailures: Int = 5
+        handler: any EventHandler, logger: Logger, maximumUnexpectedFailures: Int = 5, batchSize: Int = 100
     ) {
         self.service = service
         self.consumer = consumer
@@ -38,6 +40,7 @@ public final class EventConsumerService: Service, Sendable {
         self.handler = handler
         self.logger = logger
         self.maximumUnexpectedFailures = maximumUnexpectedFailures
+        self.batchSize = max(1, batchSize)
     }
 
     public func run() async throws {
@@ -52,8 +55,10 @@ public final class EventConsumerService: Service, Sendable {
             }
             do {
                 try await cancelWhenGracefulShutdown {
-                    for try await message in self.consumer {
-                        try await self.process(message)
+                    while true {
+                        let batch = try await self.consumer.nextBatch(maximum: self.batchSize)
+                        if batch.isEmpty { return }
+                        try await self.process(batch)
                     }
                 }
             } catch is CancellationError {
@@ -75,6 +80,66 @@ public final class EventConsumerService: Service, Sendable {
     /// the transaction in flight finish instead of cutting it off.
     func process(_ message: KafkaMessage) async throws {
         let outcome = try await Task { try await self.settle(message) }.value
+        finish(message, outcome)
+    }
+
+    /// Handles what was fetched together in one transaction, so one commit serves them all
+    /// (a commit per message caps a consumer at the disk's fsync rate). At any trouble the
+    /// batch is rolled back and handled one message at a time, where each fault gets its own
+    /// treatment: backoff for a transient one, the dead-letter topic for a permanent one.
+    func process(_ batch: [KafkaMessage]) async throws {
+        if batch.count > 1, let outcomes = await Task(operation: { await self.settleTogether(batch) }).value {
+            for (message, outcome) in zip(batch, outcomes) { finish(message, outcome) }
+            return
+        }
+        for message in batch { try await process(message) }
+    }
+
+    /// The batch's outcomes, or nil when it must be handled one by one: a message that is
+    /// not a CloudEvent of a known type (it has an answer of its own), or any error.
+    private func settleTogether(_ batch: [KafkaMessage]) async -> [Outcome]? {
+        var events: [CloudEvent] = []
+        for message in batch {
+            guard let event = try? CloudEvent.decode(value: message.value, headers: message.headers.map { ($0.name, $0.value) })
+            else { return nil }
+            let type = EventType(rawValue: event.type)
+            guard handler.handledTypes.contains(type) || handler.ignoredTypes.contains(type) else { return nil }
+            events.append(event)
+        }
+        let started = ContinuousClock.now
+        do {
+            let outcomes = try await database.transaction { connection -> [Outcome] in
+                var outcomes: [Outcome] = []
+                for (message, event) in zip(batch, events) {
+                    if handler.ignoredTypes.contains(EventType(rawValue: event.type)) {
+                        outcomes.append(.ignored)
+                        continue
+                    }
+                    guard
+                        try await Inbox.claim(
+                            source: event.source, id: event.id, type: event.type, on: connection, logger: logger)
+                    else {
+                        outcomes.append(.duplicate)
+                        continue
+                    }
+                    let context = EventContext(
+                        connection: connection, logger: logger, source: EventSource.service(service), topic: message.topic)
+                    try await handler.handle(event, in: context)
+                    outcomes.append(.handled)
+                }
+                return outcomes
+            }
+            Timer(label: "samenplan_handler_duration_seconds", dimensions: [("service", service), ("type", "batch")])
+                .recordNanoseconds(Int64((ContinuousClock.now - started) / .nanoseconds(1)))
+            return outcomes
+        } catch {
+            logger.debug("batch handled one message at a time", metadata: ["error": "\(error)", "size": "\(batch.count)"])
+            return nil
+        }
+    }
+
+    /// Counts the outcome and stores the offset: the message is done.
+    private func finish(_ message: KafkaMessage, _ outcome: Outcome) {
         Counter(
             label: "samenplan_events_consumed_total",
             dimensions: [("service", service), ("topic", message.topic), ("outcome", outcome.rawValue)]

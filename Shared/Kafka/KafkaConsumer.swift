@@ -126,6 +126,37 @@ public final class KafkaConsumer: AsyncSequence, Sendable {
         return nil
     }
 
+    /// Up to `maximum` messages: waits for the first as `next()` does, then takes only what
+    /// librdkafka has already fetched (polls without waiting). Lets a caller handle several
+    /// messages in one database transaction. Empty after `close()` or cancellation.
+    public func nextBatch(maximum: Int) async throws -> [KafkaMessage] {
+        guard let first = try await nextMessage() else { return [] }
+        var batch = [first]
+        polling: while batch.count < maximum {
+            let outcome = await client.runBlocking(on: client.pollQueue, "poll") { handle in
+                Self.poll(handle, timeoutMs: 0)
+            }
+            switch outcome {
+            case .message(let message)?:
+                consumed(message.topic).increment()
+                batch.append(message)
+            case .endOfPartition?:
+                continue polling
+            case .error(let error)?:
+                clientErrors.increment()
+                if error.isFatal {
+                    logger.critical("Kafka consumer fatal error", metadata: ["kafka.error": "\(error)"])
+                    throw error
+                }
+                logger.warning("Kafka consumer error", metadata: ["kafka.error": "\(error)"])
+                break polling
+            case .idle?, nil:
+                break polling
+            }
+        }
+        return batch
+    }
+
     private enum PollOutcome: Sendable {
         case idle
         case message(KafkaMessage)

@@ -36,8 +36,8 @@ import Testing
         try await environment.withAdminClient { try await $0.count(query) }
     }
 
-    func caseOf(_ environment: TestEnvironment, _ referralId: String) async throws -> UUID {
-        let id = try await openedCaseId(environment, referralId: referralId)
+    func caseOf(_ environment: TestEnvironment, _ referralId: String, timeout: Duration = .seconds(15)) async throws -> UUID {
+        let id = try await openedCaseId(environment, referralId: referralId, timeout: timeout)
         return try #require(id.flatMap(UUID.init(uuidString:)))
     }
 
@@ -203,7 +203,8 @@ import Testing
                 data["courtOrder"] = .object(["decidedOn": .string("2026-10-01"), "endsOn": .string("2027-10-01")])
                 event.data = .object(data)
                 try await publish(environment, [event])
-                let caseId = try await caseOf(environment, "OTS-1")
+                // Two members of one group: the first message waits for their rebalance.
+                let caseId = try await caseOf(environment, "OTS-1", timeout: .seconds(45))
                 // Not yet: the warning is due on 2027-07-01, three months before the end.
                 try await Task.sleep(for: .seconds(2))
                 #expect(try await count(environment, "SELECT count(*) FROM intake.timers WHERE fired_at IS NOT NULL") == 0)

@@ -92,8 +92,10 @@ import VolunteersService
 }
 
 /// The id of the case intake opened for a referral, once it exists.
-func openedCaseId(_ environment: TestEnvironment, referralId: String) async throws -> String? {
-    try await eventuallyValue {
+func openedCaseId(
+    _ environment: TestEnvironment, referralId: String, timeout: Duration = .seconds(15)
+) async throws -> String? {
+    try await eventuallyValue(timeout: timeout) {
         try await environment.withAdminClient { client in
             try await client.query("SELECT case_id FROM intake.referrals WHERE referral_id = \(referralId)")
                 .collect().first?.decode(UUID.self).uuidString.lowercased()
