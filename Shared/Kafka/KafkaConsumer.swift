@@ -115,15 +115,20 @@ public final class KafkaConsumer: AsyncSequence, Sendable {
             case .endOfPartition(let topic, let partition)?:
                 logger.debug("Reached end of partition", metadata: ["kafka.topic": "\(topic)", "kafka.partition": "\(partition)"])
             case .error(let error)?:
-                clientErrors.increment()
-                if error.isFatal {
-                    logger.critical("Kafka consumer fatal error", metadata: ["kafka.error": "\(error)"])
-                    throw error
-                }
-                logger.warning("Kafka consumer error", metadata: ["kafka.error": "\(error)"])
+                try report(error)
             }
         }
         return nil
+    }
+
+    /// Counts and logs a librdkafka error; throws it when it is fatal (the client is unusable).
+    private func report(_ error: KafkaError) throws {
+        clientErrors.increment()
+        if error.isFatal {
+            logger.critical("Kafka consumer fatal error", metadata: ["kafka.error": "\(error)"])
+            throw error
+        }
+        logger.warning("Kafka consumer error", metadata: ["kafka.error": "\(error)"])
     }
 
     /// Up to `maximum` messages: waits for the first as `next()` does, then takes only what
@@ -143,12 +148,7 @@ public final class KafkaConsumer: AsyncSequence, Sendable {
             case .endOfPartition?:
                 continue polling
             case .error(let error)?:
-                clientErrors.increment()
-                if error.isFatal {
-                    logger.critical("Kafka consumer fatal error", metadata: ["kafka.error": "\(error)"])
-                    throw error
-                }
-                logger.warning("Kafka consumer error", metadata: ["kafka.error": "\(error)"])
+                try report(error)
                 break polling
             case .idle?, nil:
                 break polling

@@ -186,6 +186,9 @@ import Testing
                 headers: [.authorization: "Bearer \(otherLead)", .contentType: "application/json"],
                 body: ByteBuffer(string: #"{"managerId":"fm-a","reason":"x"}"#))
             #expect(refused.status == .notFound)
+            #expect(
+                try await count(
+                    environment, "SELECT count(*) FROM intake.audit_log WHERE action = 'reassign' AND outcome = 'denied'") == 1)
         }
     }
 

@@ -62,7 +62,12 @@ enum CaseRoutes {
                 ).collect()
                 guard let row = rows.first else { return nil }
                 let (area, previous) = try row.decode((String, String?).self)
-                guard caller.maySeeCase(managedBy: nil, inArea: area) else { return nil }
+                guard caller.maySeeCase(managedBy: nil, inArea: area) else {
+                    try await AuditLog.record(
+                        AuditEntry(caller, "reassign", "case", caseId, caseId: caseId, allowed: false),
+                        on: connection, logger: context.logger)
+                    return nil
+                }
                 try await Caseload.lockArea(area, on: connection, logger: context.logger)
                 guard previous != body.managerId else {
                     throw Problem.conflict("The family already has this manager.")

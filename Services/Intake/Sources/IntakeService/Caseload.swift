@@ -25,17 +25,16 @@ enum Caseload {
             "SELECT pg_advisory_xact_lock(hashtextextended(\("area:" + area), 0))", logger: logger)
     }
 
-    /// Assigns waiting cases of `area` while a manager there has room. `preferred` names a
-    /// manager to try first for a case (a re-referred family's previous manager).
+    /// Assigns waiting cases of `area` while a manager there has room. A case's preferred
+    /// manager (a re-referred family's previous one) is tried first.
     static func serveQueue(
-        area: String, now: Date, preferred: [UUID: String] = [:], by actor: String = "intake",
-        on connection: PostgresConnection, logger: Logger
+        area: String, now: Date, by actor: String = "intake", on connection: PostgresConnection, logger: Logger
     ) async throws -> [Assignment] {
         try await lockArea(area, on: connection, logger: logger)
         var assignments: [Assignment] = []
-        while let (caseId, queuedAt) = try await nextWaiting(area: area, on: connection, logger: logger) {
+        while let (caseId, queuedAt, preferred) = try await nextWaiting(area: area, on: connection, logger: logger) {
             var managerId: String?
-            if let preferredManager = preferred[caseId],
+            if let preferredManager = preferred,
                 try await hasRoom(preferredManager, area: area, on: connection, logger: logger)
             {
                 managerId = preferredManager
@@ -60,16 +59,16 @@ enum Caseload {
 
     /// The case first in line: urgent before normal, then the longest waiting.
     private static func nextWaiting(area: String, on connection: PostgresConnection, logger: Logger) async throws
-        -> (UUID, Date)?
+        -> (UUID, Date, String?)?
     {
         let rows = try await connection.query(
             """
-            SELECT id, queued_at FROM cases
+            SELECT id, queued_at, preferred_manager_id FROM cases
             WHERE area = \(area) AND status = 'open' AND manager_id IS NULL
             ORDER BY (urgency = 'urgent') DESC, queued_at, id LIMIT 1
             """, logger: logger
         ).collect()
-        return try rows.first?.decode((UUID, Date).self)
+        return try rows.first?.decode((UUID, Date, String?).self)
     }
 
     /// Locks the area's managers (in id order, so concurrent transactions cannot deadlock)

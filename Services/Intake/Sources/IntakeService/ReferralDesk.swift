@@ -136,10 +136,10 @@ public struct ReferralDesk: Sendable {
             try await connection.query(
                 """
                 INSERT INTO cases (id, family_id, framework, urgency, area, court_order_decided_on, court_order_ends_on,
-                                   opened_at, queued_at, re_referral, previous_case_id)
+                                   opened_at, queued_at, re_referral, previous_case_id, preferred_manager_id)
                 VALUES (\(caseId), \(familyId), \(referral.framework.rawValue), \(referral.urgency.rawValue), \(referral.area),
                         \(referral.courtOrder?.decidedOn.description)::date, \(referral.courtOrder?.endsOn.description)::date,
-                        \(now), \(now), \(previous != nil), \(previous?.caseId))
+                        \(now), \(now), \(previous != nil), \(previous?.caseId), \(previous?.managerId))
                 """, logger: logger)
         }
         if let courtOrder = referral.courtOrder {
@@ -182,11 +182,9 @@ public struct ReferralDesk: Sendable {
             on: Topic.intake, key: key, traceparent: trace)
 
         // The new case joins the area's queue, which is served at once if anyone has room. A
-        // re-referred family goes back to its previous manager when they have a place.
-        var preferred: [UUID: String] = [:]
-        if let manager = previous?.managerId { preferred[caseId] = manager }
-        let assignments = try await Caseload.serveQueue(
-            area: referral.area, now: now, preferred: preferred, on: connection, logger: logger)
+        // re-referred family goes back to its previous manager when they have a place (its
+        // `preferred_manager_id`), now or when it is its turn in the queue.
+        let assignments = try await Caseload.serveQueue(area: referral.area, now: now, on: connection, logger: logger)
         try await CaseEvents.emitAssignments(assignments, at: now, traceparent: trace, in: context)
         if !assignments.contains(where: { $0.caseId == caseId }) {
             let waiting = try await Caseload.queueLength(area: referral.area, on: connection, logger: logger)
