@@ -72,8 +72,6 @@ public enum HealthRoutes {
     }
 
     static func jsonResponse(_ status: HTTPResponse.Status, _ body: [String: JSON]) throws -> Response {
-        let bytes = try JSONCoding.encoder.encode(JSON.object(body))
-        return Response(
-            status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+        try .json(.object(body), status: status)
     }
 }

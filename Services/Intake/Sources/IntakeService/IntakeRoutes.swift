@@ -157,9 +157,7 @@ enum IntakeRoutes {
     }
 
     static func jsonResponse(_ status: HTTPResponse.Status, _ body: JSON) throws -> Response {
-        Response(
-            status: status, headers: [.contentType: "application/json"],
-            body: .init(byteBuffer: ByteBuffer(bytes: try JSONCoding.encoder.encode(body))))
+        try .json(body, status: status)
     }
 }
 

@@ -80,9 +80,7 @@ enum NotificationRoutes {
                         "attempts": .number(Double(attempts)), "createdAt": .string(Timestamp.format(created)),
                     ]))
             }
-            return Response(
-                status: .ok, headers: [.contentType: "application/json"],
-                body: .init(byteBuffer: ByteBuffer(bytes: try JSONCoding.encoder.encode(JSON.object(["items": .array(items)])))))
+            return try .json(["items": .array(items)])
         }
     }
 }

@@ -48,9 +48,7 @@ enum CaseRoutes {
                     "phaseChangedAt": .string(Timestamp.format(phaseChangedAt)), "phaseHistory": .array(history),
                 ]
                 body["managerId"] = managerId.map(JSON.string) ?? .null
-                return Response(
-                    status: .ok, headers: [.contentType: "application/json"],
-                    body: .init(byteBuffer: ByteBuffer(bytes: try JSONCoding.encoder.encode(JSON.object(body)))))
+                return try .json(.object(body))
             }
             guard let found else { throw Problem.notFound("No case \(id).") }
             return found

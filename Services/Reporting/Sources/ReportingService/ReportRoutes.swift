@@ -39,9 +39,7 @@ enum ReportRoutes {
                 byManager.append(.object(["managerId": .string(manager), "openCases": .number(Double(count))]))
             }
             let body = JSON.object(["byAreaAndPhase": .array(byAreaAndPhase), "byManager": .array(byManager)])
-            return Response(
-                status: .ok, headers: [.contentType: "application/json"],
-                body: .init(byteBuffer: ByteBuffer(bytes: try JSONCoding.encoder.encode(body))))
+            return try .json(body)
         }
     }
 }
