@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Metrics
+import PostgresNIO
 import SamenplanDomain
 import SamenplanKafka
 import SamenplanStorage
@@ -100,8 +101,7 @@ public final class EventConsumerService: Service, Sendable {
     private func settleTogether(_ batch: [KafkaMessage]) async -> [Outcome]? {
         var events: [CloudEvent] = []
         for message in batch {
-            guard let event = try? CloudEvent.decode(value: message.value, headers: message.headers.map { ($0.name, $0.value) })
-            else { return nil }
+            guard let event = try? Self.event(in: message) else { return nil }
             let type = EventType(rawValue: event.type)
             guard handler.handledTypes.contains(type) || handler.ignoredTypes.contains(type) else { return nil }
             events.append(event)
@@ -113,29 +113,41 @@ public final class EventConsumerService: Service, Sendable {
                 for (message, event) in zip(batch, events) {
                     if handler.ignoredTypes.contains(EventType(rawValue: event.type)) {
                         outcomes.append(.ignored)
-                        continue
+                    } else {
+                        outcomes.append(try await handleOnce(event, from: message, on: connection, logger: logger))
                     }
-                    guard
-                        try await Inbox.claim(
-                            source: event.source, id: event.id, type: event.type, on: connection, logger: logger)
-                    else {
-                        outcomes.append(.duplicate)
-                        continue
-                    }
-                    let context = EventContext(
-                        connection: connection, logger: logger, source: EventSource.service(service), topic: message.topic)
-                    try await handler.handle(event, in: context)
-                    outcomes.append(.handled)
                 }
                 return outcomes
             }
-            Timer(label: "samenplan_handler_duration_seconds", dimensions: [("service", service), ("type", "batch")])
-                .recordNanoseconds(Int64((ContinuousClock.now - started) / .nanoseconds(1)))
+            recordDuration(since: started, type: "batch")
             return outcomes
         } catch {
             logger.debug("batch handled one message at a time", metadata: ["error": "\(error)", "size": "\(batch.count)"])
             return nil
         }
+    }
+
+    /// The message as a CloudEvent (structured or binary mode).
+    private static func event(in message: KafkaMessage) throws(EnvelopeError) -> CloudEvent {
+        try CloudEvent.decode(value: message.value, headers: message.headers.map { ($0.name, $0.value) })
+    }
+
+    /// Records the event in the inbox and hands it to the handler, in the caller's
+    /// transaction; an event handled before is a duplicate and changes nothing.
+    private func handleOnce(
+        _ event: CloudEvent, from message: KafkaMessage, on connection: PostgresConnection, logger: Logger
+    ) async throws -> Outcome {
+        guard try await Inbox.claim(source: event.source, id: event.id, type: event.type, on: connection, logger: logger)
+        else { return .duplicate }
+        let context = EventContext(
+            connection: connection, logger: logger, source: EventSource.service(service), topic: message.topic)
+        try await handler.handle(event, in: context)
+        return .handled
+    }
+
+    private func recordDuration(since started: ContinuousClock.Instant, type: String) {
+        Timer(label: "samenplan_handler_duration_seconds", dimensions: [("service", service), ("type", type)])
+            .recordNanoseconds(Int64((ContinuousClock.now - started) / .nanoseconds(1)))
     }
 
     /// Counts the outcome and stores the offset: the message is done.
@@ -163,7 +175,7 @@ public final class EventConsumerService: Service, Sendable {
     private func settle(_ message: KafkaMessage) async throws -> Outcome {
         let event: CloudEvent
         do {
-            event = try CloudEvent.decode(value: message.value, headers: message.headers.map { ($0.name, $0.value) })
+            event = try Self.event(in: message)
         } catch {
             try await deadLetter(message, reason: error.reason.rawValue, detail: error.detail)
             return .deadLettered
@@ -187,20 +199,11 @@ public final class EventConsumerService: Service, Sendable {
         while true {
             let started = ContinuousClock.now
             do {
-                let handled = try await database.transaction { connection in
-                    guard
-                        try await Inbox.claim(
-                            source: event.source, id: event.id, type: event.type, on: connection, logger: logger)
-                    else { return false }
-                    let context = EventContext(
-                        connection: connection, logger: logger, source: EventSource.service(service),
-                        topic: message.topic)
-                    try await handler.handle(event, in: context)
-                    return true
+                let outcome = try await database.transaction { connection in
+                    try await handleOnce(event, from: message, on: connection, logger: logger)
                 }
-                Timer(label: "samenplan_handler_duration_seconds", dimensions: [("service", service), ("type", event.type)])
-                    .recordNanoseconds(Int64((ContinuousClock.now - started) / .nanoseconds(1)))
-                return handled ? .handled : .duplicate
+                recordDuration(since: started, type: event.type)
+                return outcome
             } catch let failure as PermanentEventFailure {
                 try await deadLetter(message, reason: failure.reason, detail: failure.detail)
                 return .deadLettered

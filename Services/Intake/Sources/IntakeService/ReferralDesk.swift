@@ -143,7 +143,7 @@ public struct ReferralDesk: Sendable {
                 """, logger: logger)
         }
         if let courtOrder = referral.courtOrder {
-            try await recordCourtOrder(courtOrder, caseId: caseId, on: connection, logger: logger)
+            try await recordCourtOrder(courtOrder, caseId: caseId, isNewCase: !joined, on: connection, logger: logger)
         }
 
         try await connection.query(
@@ -201,23 +201,22 @@ public struct ReferralDesk: Sendable {
     /// the timer that warns the manager `courtOrderNoticeMonths` before it ends. The same
     /// order brought again by a joining referral changes nothing: its warning fires once.
     private func recordCourtOrder(
-        _ order: ValidReferral.CourtOrder, caseId: UUID, on connection: PostgresConnection, logger: Logger
+        _ order: ValidReferral.CourtOrder, caseId: UUID, isNewCase: Bool, on connection: PostgresConnection,
+        logger: Logger
     ) async throws {
-        let changed = try await connection.query(
-            """
-            UPDATE cases SET court_order_decided_on = \(order.decidedOn.description)::date,
-                             court_order_ends_on = \(order.endsOn.description)::date
-            WHERE id = \(caseId) AND (court_order_ends_on IS DISTINCT FROM \(order.endsOn.description)::date
-                                     OR court_order_decided_on IS DISTINCT FROM \(order.decidedOn.description)::date)
-            RETURNING 1
-            """, logger: logger
-        ).collect()
-        // A new case was inserted with the order's dates already: arm its timer too.
-        let isNew = try await connection.query(
-            "SELECT 1 FROM timers WHERE kind = \(CourtOrderTimers.kind) AND subject = \(caseId.uuidString.lowercased())",
-            logger: logger
-        ).collect().isEmpty
-        guard !changed.isEmpty || isNew else { return }
+        // A new case was inserted with the order's dates already: its timer is armed as is.
+        if !isNewCase {
+            let changed = try await connection.query(
+                """
+                UPDATE cases SET court_order_decided_on = \(order.decidedOn.description)::date,
+                                 court_order_ends_on = \(order.endsOn.description)::date
+                WHERE id = \(caseId) AND (court_order_ends_on IS DISTINCT FROM \(order.endsOn.description)::date
+                                         OR court_order_decided_on IS DISTINCT FROM \(order.decidedOn.description)::date)
+                RETURNING 1
+                """, logger: logger
+            ).collect()
+            guard !changed.isEmpty else { return }
+        }
         try await Timers.schedule(
             kind: CourtOrderTimers.kind, subject: caseId.uuidString.lowercased(),
             dueAt: CourtOrderTimers.noticeDate(endsOn: order.endsOn, monthsBefore: courtOrderNoticeMonths),
