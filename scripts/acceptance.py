@@ -284,6 +284,8 @@ def main() -> int:
     if LOCAL.exists():
         subprocess.run([str(ROOT / "scripts" / "run.sh"), "stop"], env=ENV, stdout=subprocess.DEVNULL)
         subprocess.run(["rm", "-rf", str(LOCAL)], check=True)
+        # and the server data kept outside the checkout when `postgres` may not enter it
+        subprocess.run(["bash", "-c", f'source "{ROOT}/scripts/common.sh"; rm -rf "$(pg_data "$LOCAL/pg")"'], env=ENV, check=True)
     try:
         check_run_command()
         token = (LOCAL / "admin-token").read_text().strip()

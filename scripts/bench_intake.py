@@ -100,6 +100,8 @@ def main() -> int:
     release = ROOT / ".build" / "release"
 
     subprocess.run(["rm", "-rf", str(LOCAL)], check=True)
+    # and the server data kept outside the checkout when `postgres` may not enter it
+    subprocess.run(["bash", "-c", f'source "{ROOT}/scripts/common.sh"; rm -rf "$(pg_data "$LOCAL/pg")"'], env=ENV, check=True)
     LOCAL.mkdir(parents=True)
     processes: list[subprocess.Popen] = []
     try:

@@ -30,14 +30,26 @@ pg_bin() { ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1; }
 
 # PostgreSQL refuses to run as root: as root, run its programs as the `postgres` user.
 as_pg_user() {
-  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+  if [ "$(id -u)" -eq 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
+}
+
+# Where a server's data lives. As root, the server runs as `postgres`, which may not be
+# allowed into the checkout (a clone under a private temporary folder, say): then the data
+# goes to a folder of its own under /var/tmp, named after DIR so each DIR keeps its server.
+pg_data() {
+  local data="$1"
+  if [ "$(id -u)" -eq 0 ] && ! runuser -u postgres -- test -x "$(dirname "$data")" 2>/dev/null; then
+    data="/var/tmp/samenplan-pg/$(printf '%s' "$data" | md5sum | cut -c1-16)"
+    mkdir -p /var/tmp/samenplan-pg
+  fi
+  printf '%s' "$data"
 }
 
 # start_postgres DIR: a server for this project only, on 127.0.0.1:$PGPORT, data in DIR.
 start_postgres() {
-  local data="$1" bin; bin="$(pg_bin)"
+  local data bin; data="$(pg_data "$1")"; bin="$(pg_bin)"
   mkdir -p "$data"
-  [ "$(id -u)" -ne 0 ] || chown postgres "$data" "$LOCAL"
+  [ "$(id -u)" -ne 0 ] || chown postgres "$data"
   chmod 700 "$data"
   if [ ! -s "$data/PG_VERSION" ]; then
     log "initialising PostgreSQL in $data"
@@ -52,7 +64,7 @@ start_postgres() {
 }
 
 stop_postgres() {
-  local data="$1" bin; bin="$(pg_bin)"
+  local data bin; data="$(pg_data "$1")"; bin="$(pg_bin)"
   if [ -s "$data/PG_VERSION" ] && as_pg_user "$bin/pg_ctl" -D "$data" status >/dev/null 2>&1; then
     as_pg_user "$bin/pg_ctl" -D "$data" -m fast -w stop >/dev/null
   fi
