@@ -92,6 +92,8 @@ def main() -> int:
     parser.add_argument("--referrals", type=int, default=5000)
     parser.add_argument("--paced-rate", type=int, default=200)
     parser.add_argument("--paced-seconds", type=int, default=10)
+    parser.add_argument("--perf", action="store_true",
+                        help="record a CPU profile of intake during the throughput run (.local/bench/perf.data)")
     args = parser.parse_args()
 
     print("bench: building release binaries", flush=True)
@@ -102,7 +104,7 @@ def main() -> int:
     subprocess.run(["rm", "-rf", str(LOCAL)], check=True)
     # and the server data kept outside the checkout when `postgres` may not enter it
     subprocess.run(["bash", "-c", f'source "{ROOT}/scripts/common.sh"; rm -rf "$(pg_data "$LOCAL/pg")"'], env=ENV, check=True)
-    LOCAL.mkdir(parents=True)
+    LOCAL.mkdir(parents=True, exist_ok=True)
     processes: list[subprocess.Popen] = []
     try:
         postgres("start")
@@ -140,11 +142,19 @@ def main() -> int:
 
         print(f"bench: 1. throughput, {args.referrals} referrals at once", flush=True)
         events = [referral(n, "bulk") for n in range(args.referrals)]
+        profiler = None
+        if args.perf:
+            profiler = subprocess.Popen(["perf", "record", "-g", "-o", str(LOCAL / "perf.data"), "-p", str(intake.pid)],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(1)
         started = time.monotonic()
         publish(bootstrap, events)
         while not done("bulk", args.referrals):
             time.sleep(0.05)
         elapsed = time.monotonic() - started
+        if profiler:
+            profiler.send_signal(signal.SIGINT)
+            profiler.wait()
         rate = args.referrals / elapsed
 
         print(f"bench: 2. latency at {args.paced_rate} referrals/s for {args.paced_seconds} s", flush=True)

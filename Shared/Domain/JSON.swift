@@ -49,18 +49,20 @@ public enum JSON: Sendable, Hashable {
 extension JSON: Codable {
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
+        // A single-value container cannot say which type it holds: each wrong guess costs a
+        // thrown error, so the commonest types of the suite's events are tried first.
         if container.decodeNil() {
             self = .null
-        } else if let value = try? container.decode(Bool.self) {
-            self = .bool(value)
-        } else if let value = try? container.decode(Double.self) {
-            self = .number(value)
         } else if let value = try? container.decode(String.self) {
             self = .string(value)
+        } else if let value = try? container.decode([String: JSON].self) {
+            self = .object(value)
         } else if let value = try? container.decode([JSON].self) {
             self = .array(value)
+        } else if let value = try? container.decode(Bool.self) {
+            self = .bool(value)
         } else {
-            self = .object(try container.decode([String: JSON].self))
+            self = .number(try container.decode(Double.self))
         }
     }
 

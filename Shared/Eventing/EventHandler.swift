@@ -17,10 +17,31 @@ public protocol EventHandler: Sendable {
     var ignoredTypes: Set<EventType> { get }
 
     func handle(_ event: CloudEvent, in context: EventContext) async throws
+
+    /// Handles events fetched together, in their order, in one transaction; each is new (the
+    /// consumer has claimed it in the inbox) and of a handled type. The default hands them to
+    /// `handle` one by one; a handler whose work is cheaper set-based overrides it. Throwing
+    /// rolls the batch back: the consumer then handles each event on its own.
+    func handle(batch: [ReceivedEvent]) async throws
 }
 
 extension EventHandler {
     public var ignoredTypes: Set<EventType> { EventType.catalogue.subtracting(handledTypes) }
+
+    public func handle(batch: [ReceivedEvent]) async throws {
+        for received in batch { try await handle(received.event, in: received.context) }
+    }
+}
+
+/// An event of a batch, with the context (transaction, topic) it is handled in.
+public struct ReceivedEvent: Sendable {
+    public var event: CloudEvent
+    public var context: EventContext
+
+    public init(event: CloudEvent, context: EventContext) {
+        self.event = event
+        self.context = context
+    }
 }
 
 /// The transaction an event is handled in, and the means to answer it.
@@ -49,8 +70,8 @@ public struct EventContext: Sendable {
     public func emit(
         _ type: EventType, payload: some Encodable, on topic: String, key: String, traceparent: String?
     ) async throws {
-        let event = try CloudEvent(source: source, type: type, subject: key, traceparent: traceparent, payload: payload)
-        try await emit(event, on: topic, key: key)
+        let event = StructuredEvent(source: source, type: type, subject: key, traceparent: traceparent, data: payload)
+        try await Outbox.enqueue([OutboxEntry(event, topic: topic, key: key)], on: connection, logger: logger)
     }
 }
 

@@ -14,10 +14,14 @@ public struct ServiceDefinition: Sendable {
     public struct Consumer: Sendable {
         public var topics: [String]
         public var handler: any EventHandler
+        /// At most this many fetched messages share one transaction. Larger batches pay off
+        /// for a handler that works set-based (`EventHandler.handle(batch:)`).
+        public var batchSize: Int
 
-        public init(topics: [String], handler: any EventHandler) {
+        public init(topics: [String], handler: any EventHandler, batchSize: Int = 100) {
             self.topics = topics
             self.handler = handler
+            self.batchSize = batchSize
         }
     }
 
@@ -131,7 +135,7 @@ public enum ServiceRuntime {
                     migrator: migrator,
                     service: EventConsumerService(
                         service: definition.name, consumer: consumer, producer: producer, database: database,
-                        handler: consumerDefinition.handler, logger: logger)))
+                        handler: consumerDefinition.handler, logger: logger, batchSize: consumerDefinition.batchSize)))
         }
         if let makeTimers = definition.timers {
             services.append(

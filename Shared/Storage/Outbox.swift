@@ -72,3 +72,115 @@ public enum AuditLog {
             """, logger: logger)
     }
 }
+
+/// One event to add to the outbox, already in its published form.
+public struct OutboxEntry: Sendable {
+    public var eventId: String
+    public var topic: String
+    public var key: String?
+    /// The structured CloudEvent, exactly as it will be published.
+    public var event: String
+    public var traceparent: String?
+
+    public init(event: CloudEvent, topic: String, key: String?) throws {
+        self.eventId = event.id
+        self.topic = topic
+        self.key = key
+        self.event = String(decoding: try event.structuredBytes(), as: UTF8.self)
+        self.traceparent = event.traceparent
+    }
+
+    /// An event of a typed payload, encoded once.
+    public init(_ event: StructuredEvent<some Encodable>, topic: String, key: String?) throws {
+        self.eventId = event.id
+        self.topic = topic
+        self.key = key
+        self.event = String(decoding: try event.bytes(), as: UTF8.self)
+        self.traceparent = event.traceparent
+    }
+}
+
+extension Outbox {
+    /// Adds several events in one statement, in their order (the relay publishes by `seq`).
+    /// For work done in batches, where a statement per event would cost a round trip each.
+    /// The columns travel as arrays (binary, no escaping); an empty string stands for a
+    /// missing key or trace context.
+    public static func enqueue(_ entries: [OutboxEntry], on connection: PostgresConnection, logger: Logger) async throws {
+        guard !entries.isEmpty else { return }
+        try await connection.query(
+            """
+            INSERT INTO outbox (event_id, topic, kafka_key, event, traceparent)
+            SELECT id, topic, NULLIF(key, ''), event, NULLIF(traceparent, '')
+            FROM unnest(\(entries.map(\.eventId))::text[], \(entries.map(\.topic))::text[], \(entries.map { $0.key ?? "" })::text[],
+                        \(entries.map(\.event))::text[], \(entries.map { $0.traceparent ?? "" })::text[])
+                WITH ORDINALITY AS e(id, topic, key, event, traceparent, n)
+            ORDER BY n
+            """, logger: logger)
+    }
+}
+
+/// An event to record in the inbox: its CloudEvent `source`, `id` and `type`.
+public struct InboxKey: Sendable, Hashable {
+    public var source: String
+    public var id: String
+    public var type: String
+
+    public init(source: String, id: String, type: String) {
+        self.source = source
+        self.id = id
+        self.type = type
+    }
+}
+
+extension Inbox {
+    /// Records several events at once. Returns, per event, whether it is new: false for one
+    /// handled before, and for a second copy of the same event within `events`.
+    public static func claim(_ events: [InboxKey], on connection: PostgresConnection, logger: Logger) async throws
+        -> [Bool]
+    {
+        guard !events.isEmpty else { return [] }
+        struct Row: Encodable {
+            var source: String
+            var id: String
+            var type: String
+        }
+        let rows = try BulkRows.json(events.map { Row(source: $0.source, id: $0.id, type: $0.type) })
+        var claimed: Set<[String]> = []
+        for try await (source, id) in try await connection.query(
+            """
+            INSERT INTO inbox (source, event_id, event_type)
+            SELECT source, id, type FROM jsonb_to_recordset(\(rows)::jsonb) AS r(source text, id text, type text)
+            ON CONFLICT DO NOTHING RETURNING source, event_id
+            """, logger: logger
+        ).decode((String, String).self) {
+            claimed.insert([source, id])
+        }
+        // The first copy of each new event is the one to handle.
+        return events.map { claimed.remove([$0.source, $0.id]) != nil }
+    }
+}
+
+extension AuditLog {
+    /// Records several lines in one statement.
+    public static func record(_ entries: [AuditEntry], on connection: PostgresConnection, logger: Logger) async throws {
+        guard !entries.isEmpty else { return }
+        struct Row: Encodable {
+            var actor, role, action, resourceType, resourceId, outcome: String
+            var caseId: String?
+        }
+        let rows = try BulkRows.json(
+            entries.map {
+                Row(
+                    actor: $0.actor, role: $0.role, action: $0.action, resourceType: $0.resourceType,
+                    resourceId: $0.resourceId, outcome: $0.outcome, caseId: $0.caseId?.uuidString)
+            })
+        try await connection.query(
+            """
+            INSERT INTO audit_log (actor, role, action, resource_type, resource_id, case_id, outcome)
+            SELECT "actor", "role", "action", "resourceType", "resourceId", "caseId"::uuid, "outcome"
+            FROM jsonb_to_recordset(\(rows)::jsonb)
+                AS r("actor" text, "role" text, "action" text, "resourceType" text, "resourceId" text,
+                     "caseId" text, "outcome" text)
+            """, logger: logger)
+    }
+}

@@ -41,3 +41,40 @@ public struct DueTimer: Sendable {
         self.payload = payload
     }
 }
+
+/// A timer to schedule with ``Timers/schedule(_:on:logger:)``.
+public struct TimerEntry: Sendable {
+    public var kind: String
+    public var subject: String
+    public var dueAt: Date
+
+    public init(kind: String, subject: String, dueAt: Date) {
+        self.kind = kind
+        self.subject = subject
+        self.dueAt = dueAt
+    }
+}
+
+extension Timers {
+    /// Schedules several timers in one statement, each as `schedule(kind:subject:dueAt:)`
+    /// would. For the same kind and subject twice, the later entry wins.
+    public static func schedule(_ entries: [TimerEntry], on connection: PostgresConnection, logger: Logger) async throws {
+        var latest: [String: Int] = [:]
+        for (index, entry) in entries.enumerated() { latest[entry.kind + "\u{0}" + entry.subject] = index }
+        let chosen = latest.values.sorted().map { entries[$0] }
+        guard !chosen.isEmpty else { return }
+        struct Row: Encodable {
+            var kind, subject: String
+            var dueAt: Double
+        }
+        let rows = try BulkRows.json(
+            chosen.map { Row(kind: $0.kind, subject: $0.subject, dueAt: $0.dueAt.timeIntervalSince1970) })
+        try await connection.query(
+            """
+            INSERT INTO timers (kind, subject, due_at)
+            SELECT "kind", "subject", to_timestamp("dueAt")
+            FROM jsonb_to_recordset(\(rows)::jsonb) AS r("kind" text, "subject" text, "dueAt" float8)
+            ON CONFLICT (kind, subject) DO UPDATE SET due_at = excluded.due_at, payload = excluded.payload, fired_at = NULL
+            """, logger: logger)
+    }
+}

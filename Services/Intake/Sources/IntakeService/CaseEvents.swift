@@ -20,10 +20,13 @@ enum CaseEvents {
     /// Serves the queues of every area of `managerId`, who has a free place now (a case of
     /// theirs closed, or they were registered or given more room).
     static func placeFreed(managerId: String, at date: Date, traceparent: String?, in context: EventContext) async throws {
-        for area in try await Caseload.areas(ofManager: managerId, on: context.connection, logger: context.logger) {
-            let assignments = try await Caseload.serveQueue(
-                area: area, now: date, on: context.connection, logger: context.logger)
-            try await emitAssignments(assignments, at: date, traceparent: traceparent, in: context)
-        }
+        let areas = try await Caseload.areas(ofManager: managerId, on: context.connection, logger: context.logger)
+        guard !areas.isEmpty else { return }
+        // All the manager's areas at once: one set of locks, taken in the same order as a
+        // batch of referrals takes them.
+        var book = try await Caseload.load(areas: areas, on: context.connection, logger: context.logger)
+        let assignments = areas.flatMap { book.serve($0, now: date) }
+        try await Caseload.record(assignments, at: date, on: context.connection, logger: context.logger)
+        try await emitAssignments(assignments, at: date, traceparent: traceparent, in: context)
     }
 }

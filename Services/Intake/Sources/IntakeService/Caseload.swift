@@ -11,12 +11,7 @@ import SamenplanDomain
 /// (a case closed, a manager registered or given more room). One family keeps one manager:
 /// moving it is an explicit, audited reassignment.
 enum Caseload {
-    struct Assignment: Sendable, Equatable {
-        var caseId: UUID
-        var managerId: String
-        var area: String
-        var waitedSeconds: Int
-    }
+    typealias Assignment = CaseloadBook.Assignment
 
     /// Work on one area's queue is serialised, so two transactions cannot hand out the same
     /// place or skip a case. Taken after the referral's own locks (child keys), never before.
@@ -25,70 +20,86 @@ enum Caseload {
             "SELECT pg_advisory_xact_lock(hashtextextended(\("area:" + area), 0))", logger: logger)
     }
 
-    /// Assigns waiting cases of `area` while a manager there has room. A case's preferred
-    /// manager (a re-referred family's previous one) is tried first.
-    static func serveQueue(
-        area: String, now: Date, by actor: String = "intake", on connection: PostgresConnection, logger: Logger
-    ) async throws -> [Assignment] {
-        try await lockArea(area, on: connection, logger: logger)
-        var assignments: [Assignment] = []
-        while let (caseId, queuedAt, preferred) = try await nextWaiting(area: area, on: connection, logger: logger) {
-            var managerId: String?
-            if let preferredManager = preferred,
-                try await hasRoom(preferredManager, area: area, on: connection, logger: logger)
-            {
-                managerId = preferredManager
-            } else {
-                managerId = try await managerWithMostRoom(area: area, on: connection, logger: logger)
-            }
-            guard let managerId else { break }
-            try await connection.query(
-                "UPDATE cases SET manager_id = \(managerId) WHERE id = \(caseId)", logger: logger)
+    /// Locks `areas` (in byte order of their names, like `placeFreed` walks them) and their
+    /// managers (in id order), then reads their free places and queues into a book that
+    /// decides assignments in memory. The locks hold until the transaction ends, so what
+    /// the book decides is still true when it is written.
+    static func load(areas: [String], on connection: PostgresConnection, logger: Logger) async throws -> CaseloadBook {
+        let areas = Array(Set(areas)).sorted()
+        _ = try await connection.query(
+            """
+            SELECT pg_advisory_xact_lock(hashtextextended('area:' || a, 0))
+            FROM (SELECT a FROM unnest(\(areas)::text[]) AS a ORDER BY a COLLATE "C") AS areas
+            """, logger: logger
+        ).collect()
+        // The rows first, then their counts: a count in the locking statement could predate
+        // a transaction that committed while this one waited for the lock.
+        _ = try await connection.query(
+            "SELECT id FROM managers WHERE areas && \(areas)::text[] ORDER BY id FOR UPDATE", logger: logger
+        ).collect()
+        var freePlaces: [String: Int] = [:]
+        var areasOfManager: [String: [String]] = [:]
+        for try await (id, managerAreas, free) in try await connection.query(
+            """
+            SELECT m.id, m.areas, m.max_caseload - (SELECT count(*) FROM cases c WHERE c.manager_id = m.id AND c.status = 'open')
+            FROM managers m WHERE m.areas && \(areas)::text[]
+            """, logger: logger
+        ).decode((String, [String], Int64).self) {
+            freePlaces[id] = Int(free)
+            areasOfManager[id] = managerAreas.filter(areas.contains)
+        }
+        var queueLengths: [String: Int] = [:]
+        for try await (area, count) in try await connection.query(
+            """
+            SELECT area, count(*) FROM cases WHERE area = ANY(\(areas)::text[]) AND status = 'open' AND manager_id IS NULL
+            GROUP BY area
+            """, logger: logger
+        ).decode((String, Int64).self) {
+            queueLengths[area] = Int(count)
+        }
+        var book = CaseloadBook(freePlaces: freePlaces, areasOfManager: areasOfManager, queueLengths: queueLengths)
+        // Only a queue that someone has room for can move: read those in full.
+        let movable = areas.filter { book.hasRoom(in: $0) && book.queueLength(of: $0) > 0 }
+        guard !movable.isEmpty else { return book }
+        var waiting: [String: [CaseloadBook.WaitingCase]] = [:]
+        for try await (id, area, urgency, queuedAt, preferred) in try await connection.query(
+            """
+            SELECT id, area, urgency, queued_at, preferred_manager_id FROM cases
+            WHERE area = ANY(\(movable)::text[]) AND status = 'open' AND manager_id IS NULL
+            """, logger: logger
+        ).decode((UUID, String, String, Date, String?).self) {
+            waiting[area, default: []].append(
+                .init(caseId: id, urgent: urgency == Urgency.urgent.rawValue, queuedAt: queuedAt, preferredManagerId: preferred))
+        }
+        book = CaseloadBook(
+            freePlaces: freePlaces, areasOfManager: areasOfManager, queueLengths: queueLengths, waiting: waiting)
+        return book
+    }
+
+    /// Writes assignments decided by a book: the case's manager (unless the case is inserted
+    /// with it, `alreadyOnCase`) and the assignment history.
+    static func record(
+        _ assignments: [Assignment], alreadyOnCase: Set<UUID> = [], at date: Date, by actor: String = "intake",
+        on connection: PostgresConnection, logger: Logger
+    ) async throws {
+        guard !assignments.isEmpty else { return }
+        let waiting = assignments.filter { !alreadyOnCase.contains($0.caseId) }
+        if !waiting.isEmpty {
             try await connection.query(
                 """
-                INSERT INTO assignments (case_id, manager_id, assigned_at, assigned_by)
-                VALUES (\(caseId), \(managerId), \(now), \(actor))
+                UPDATE cases SET manager_id = a.manager_id
+                FROM unnest(\(waiting.map(\.caseId))::uuid[], \(waiting.map(\.managerId))::text[]) AS a(case_id, manager_id)
+                WHERE cases.id = a.case_id
                 """, logger: logger)
-            assignments.append(
-                Assignment(
-                    caseId: caseId, managerId: managerId, area: area,
-                    waitedSeconds: max(0, Int(now.timeIntervalSince(queuedAt)))))
         }
-        return assignments
-    }
-
-    /// The case first in line: urgent before normal, then the longest waiting.
-    private static func nextWaiting(area: String, on connection: PostgresConnection, logger: Logger) async throws
-        -> (UUID, Date, String?)?
-    {
-        let rows = try await connection.query(
+        try await connection.query(
             """
-            SELECT id, queued_at, preferred_manager_id FROM cases
-            WHERE area = \(area) AND status = 'open' AND manager_id IS NULL
-            ORDER BY (urgency = 'urgent') DESC, queued_at, id LIMIT 1
-            """, logger: logger
-        ).collect()
-        return try rows.first?.decode((UUID, Date, String?).self)
-    }
-
-    /// Locks the area's managers (in id order, so concurrent transactions cannot deadlock)
-    /// and returns the one with the most free places, if anyone has a place.
-    private static func managerWithMostRoom(area: String, on connection: PostgresConnection, logger: Logger)
-        async throws -> String?
-    {
-        let rows = try await connection.query(
-            """
-            WITH area_managers AS (
-                SELECT id, max_caseload FROM managers WHERE \(area) = ANY(areas) ORDER BY id FOR UPDATE
-            )
-            SELECT m.id FROM area_managers m LEFT JOIN cases c ON c.manager_id = m.id AND c.status = 'open'
-            GROUP BY m.id, m.max_caseload
-            HAVING m.max_caseload - count(c.id) > 0
-            ORDER BY m.max_caseload - count(c.id) DESC, m.id
-            LIMIT 1
-            """, logger: logger
-        ).collect()
-        return try rows.first?.decode(String.self)
+            INSERT INTO assignments (case_id, manager_id, assigned_at, assigned_by)
+            SELECT case_id, manager_id, \(date), \(actor)
+            FROM unnest(\(assignments.map(\.caseId))::uuid[], \(assignments.map(\.managerId))::text[]) WITH ORDINALITY
+                AS a(case_id, manager_id, n)
+            ORDER BY n
+            """, logger: logger)
     }
 
     static func hasRoom(_ managerId: String, area: String, on connection: PostgresConnection, logger: Logger) async throws
@@ -101,13 +112,6 @@ enum Caseload {
             """, logger: logger
         ).collect()
         return try (rows.first?.decode(Int64.self) ?? 0) > 0
-    }
-
-    static func queueLength(area: String, on connection: PostgresConnection, logger: Logger) async throws -> Int {
-        let rows = try await connection.query(
-            "SELECT count(*) FROM cases WHERE area = \(area) AND status = 'open' AND manager_id IS NULL", logger: logger
-        ).collect()
-        return Int(try rows.first?.decode(Int64.self) ?? 0)
     }
 
     /// The areas a manager works in (whose queues a freed place of theirs may serve).

@@ -14,7 +14,9 @@ public enum Intake {
                 let (desk, signals) = try desks(environment)
                 return .init(
                     topics: [Topic.referrals, Topic.signals, Topic.planning],
-                    handler: IntakeEventHandler(desk: desk, signals: signals))
+                    handler: IntakeEventHandler(desk: desk, signals: signals),
+                    // Referrals are handled set-based: a few statements per batch, whatever its size.
+                    batchSize: 500)
             },
             timers: { _ in CourtOrderTimerHandler() },
             routes: { group, environment in

@@ -17,15 +17,37 @@ struct IntakeEventHandler: EventHandler {
 
     var handledTypes: Set<EventType> { Self.acceptedTypes.union([.casePhaseChanged]) }
 
-    func handle(_ event: CloudEvent, in context: EventContext) async throws {
-        let type = EventType(rawValue: event.type)
-        // The inbound topics carry integrators' events only, and only planning closes cases:
-        // anything else is misplaced and dead-lettered, so no integrator can close a case.
+    /// The inbound topics carry integrators' events only, and only planning closes cases:
+    /// anything else is misplaced and dead-lettered, so no integrator can close a case.
+    private func checkPlacement(_ event: CloudEvent, in context: EventContext) throws {
         let inbound = context.topic == Topic.referrals || context.topic == Topic.signals
-        guard inbound == Self.acceptedTypes.contains(type) else {
+        guard inbound == Self.acceptedTypes.contains(EventType(rawValue: event.type)) else {
             throw PermanentEventFailure(
                 reason: "misplaced-type", detail: "\(event.type.prefix(200)) does not belong on \(context.topic ?? "?")")
         }
+    }
+
+    /// Runs of consecutive referrals go to the desk together (a fixed number of statements
+    /// per run); everything else is handled one by one, in order.
+    func handle(batch: [ReceivedEvent]) async throws {
+        for received in batch { try checkPlacement(received.event, in: received.context) }
+        var run: [ReceivedEvent] = []
+        for received in batch + [nil] as [ReceivedEvent?] {
+            if let received, EventType(rawValue: received.event.type) == .referralSubmitted {
+                run.append(received)
+                continue
+            }
+            if let first = run.first {
+                _ = try await desk.submit(run.map { ReferralDesk.Submission(event: $0.event) }, in: first.context)
+                run = []
+            }
+            if let received { try await handle(received.event, in: received.context) }
+        }
+    }
+
+    func handle(_ event: CloudEvent, in context: EventContext) async throws {
+        let type = EventType(rawValue: event.type)
+        try checkPlacement(event, in: context)
         if type == .casePhaseChanged {
             let changed = try event.payload(as: CasePhaseChanged.self)
             guard changed.phase == .closed else { return }

@@ -46,195 +46,82 @@ public struct ReferralDesk: Sendable {
         }
     }
 
+    /// A referral event to handle, and who handed it in (nil: the event's `source`).
+    public struct Submission: Sendable {
+        public var event: CloudEvent
+        public var submitter: Submitter?
+
+        public init(event: CloudEvent, submitter: Submitter? = nil) {
+            self.event = event
+            self.submitter = submitter
+        }
+    }
+
     public func submit(_ event: CloudEvent, by submitter: Submitter? = nil, in context: EventContext) async throws
         -> ReferralOutcome
     {
-        switch ReferralValidator.validate(event.data, today: today()) {
-        case .failure(let failure):
-            try await reject(event, failure, in: context)
-            return .rejected(failure.problems)
-        case .success(let referral):
-            let submitter = submitter ?? Submitter(actor: event.source, role: Role.integrator.rawValue)
-            return try await accept(referral, event: event, submitter: submitter, in: context)
-        }
+        try await submit([Submission(event: event, submitter: submitter)], in: context)[0]
     }
 
-    private func reject(_ event: CloudEvent, _ failure: ReferralProblems, in context: EventContext) async throws {
-        let payload = ReferralRejected(
-            eventSource: event.source, eventId: event.id, referralId: failure.referralId, problems: failure.problems)
-        let problems = String(decoding: try JSONCoding.encoder.encode(failure.problems), as: UTF8.self)
-        try await context.connection.query(
-            """
-            INSERT INTO rejections (event_source, event_id, referral_id, problems)
-            VALUES (\(event.source), \(event.id), \(failure.referralId), \(problems)::jsonb)
-            ON CONFLICT DO NOTHING
-            """, logger: context.logger)
-        context.logger.info(
-            "referral rejected", metadata: ["rules": "\(Set(failure.problems.map(\.rule)).sorted())"])
-        try await context.emit(
-            .referralRejected, payload: payload, on: Topic.intake, key: failure.referralId ?? event.id,
-            traceparent: event.traceparent)
-    }
-
-    private func accept(
-        _ referral: ValidReferral, event: CloudEvent, submitter: Submitter, in context: EventContext
-    ) async throws
-        -> ReferralOutcome
-    {
-        let connection = context.connection
-        let logger = context.logger
-        let childKeys = referral.members.compactMap(\.childKey).sorted()
-        // Serialise referrals about the same children (from several integrators, or Kafka and
-        // HTTP at once): lock each child's key, in a fixed order so two transactions cannot
-        // deadlock. The lock also covers the same referral arriving twice at once.
-        for key in childKeys + ["referral:\(event.source):\(referral.referralId)"] {
-            try await connection.query("SELECT pg_advisory_xact_lock(hashtextextended(\(key), 0))", logger: logger)
-        }
-
-        if let existing = try await connection.query(
-            "SELECT case_id FROM referrals WHERE source = \(event.source) AND referral_id = \(referral.referralId)",
-            logger: logger
-        ).collect().first {
-            return .alreadyReceived(caseId: try existing.decode(UUID.self))
-        }
-
+    /// Handles referrals in the caller's transaction, with the same results as handling them
+    /// one after another, but with a fixed number of statements for the whole batch: it
+    /// locks what the batch touches, reads what the database knows about its referrals,
+    /// children and areas, decides in memory (``ReferralTriage``, ``CaseloadBook``) and
+    /// writes the decisions set-based. That is what lets one consumer keep up with
+    /// thousands of referrals a second.
+    public func submit(_ submissions: [Submission], in context: EventContext) async throws -> [ReferralOutcome] {
+        let today = today()
         let now = clock.now()
-        let caseId: UUID
-        let familyId: UUID
-        let joined: Bool
-        var previous: (caseId: UUID, managerId: String?)?
-        if let open = try await connection.query(
-            """
-            SELECT c.id, c.family_id FROM members m JOIN cases c ON c.family_id = m.family_id AND c.status = 'open'
-            WHERE m.child_key = ANY(\(childKeys)) ORDER BY c.opened_at LIMIT 1
-            """, logger: logger
-        ).collect().first {
-            (caseId, familyId) = try open.decode((UUID, UUID).self)
-            joined = true
-            try await storeMembers(referral.members, familyId: familyId, on: connection, logger: logger)
-        } else {
-            caseId = UUID()
-            joined = false
-            // A family whose case closed less than 12 months ago is the same family again.
-            if let closed = try await connection.query(
-                """
-                SELECT c.id, c.family_id, c.manager_id FROM members m JOIN cases c ON c.family_id = m.family_id
-                WHERE m.child_key = ANY(\(childKeys)) AND c.status = 'closed'
-                  AND c.closed_at > \(now.addingTimeInterval(-Self.reReferralWindow))
-                ORDER BY c.closed_at DESC LIMIT 1
-                """, logger: logger
-            ).collect().first {
-                let (previousCase, family, manager) = try closed.decode((UUID, UUID, String?).self)
-                familyId = family
-                previous = (previousCase, manager)
-            } else {
-                familyId = UUID()
-                try await connection.query(
-                    "INSERT INTO families (id, area) VALUES (\(familyId), \(referral.area))", logger: logger)
+        let validations = submissions.map { ReferralValidator.validate($0.event.data, today: today) }
+        var valid: [(index: Int, referral: ValidReferral)] = []
+        for (index, validation) in validations.enumerated() {
+            if case .success(let referral) = validation { valid.append((index, referral)) }
+        }
+
+        var decisions: [Int: ReferralTriage.Decision] = [:]
+        var book = CaseloadBook(freePlaces: [:], areasOfManager: [:])
+        if !valid.isEmpty {
+            let store = ReferralStore(connection: context.connection, logger: context.logger)
+            // Serialise referrals about the same children (from several integrators, or Kafka
+            // and HTTP at once) and the same referral arriving twice at once.
+            try await store.lock(
+                valid.flatMap { item in
+                    item.referral.childKeys
+                        + ["referral:\(submissions[item.index].event.source):\(item.referral.referralId)"]
+                })
+            var triage = ReferralTriage(
+                snapshot: try await store.snapshot(
+                    referrals: valid.map {
+                        ReferralTriage.ReferralKey(source: submissions[$0.index].event.source, referralId: $0.referral.referralId)
+                    },
+                    childKeys: valid.flatMap(\.referral.childKeys), closedSince: now.addingTimeInterval(-Self.reReferralWindow)))
+            for (index, referral) in valid {
+                decisions[index] = triage.decide(referral, source: submissions[index].event.source, now: now)
             }
-            try await storeMembers(referral.members, familyId: familyId, on: connection, logger: logger)
-            try await connection.query(
-                """
-                INSERT INTO cases (id, family_id, framework, urgency, area, court_order_decided_on, court_order_ends_on,
-                                   opened_at, queued_at, re_referral, previous_case_id, preferred_manager_id)
-                VALUES (\(caseId), \(familyId), \(referral.framework.rawValue), \(referral.urgency.rawValue), \(referral.area),
-                        \(referral.courtOrder?.decidedOn.description)::date, \(referral.courtOrder?.endsOn.description)::date,
-                        \(now), \(now), \(previous != nil), \(previous?.caseId), \(previous?.managerId))
-                """, logger: logger)
-        }
-        if let courtOrder = referral.courtOrder {
-            try await recordCourtOrder(courtOrder, caseId: caseId, isNewCase: !joined, on: connection, logger: logger)
+            let areasWithNewCases = valid.filter { item in
+                if case .open = decisions[item.index] { true } else { false }
+            }.map(\.referral.area)
+            if !areasWithNewCases.isEmpty {
+                book = try await Caseload.load(areas: areasWithNewCases, on: context.connection, logger: context.logger)
+            }
         }
 
-        try await connection.query(
-            """
-            INSERT INTO referrals (source, referral_id, event_id, case_id, joined_existing_case, framework, urgency, area,
-                                   referrer_organisation, referrer_contact, reason)
-            VALUES (\(event.source), \(referral.referralId), \(event.id), \(caseId), \(joined), \(referral.framework.rawValue),
-                    \(referral.urgency.rawValue), \(referral.area), \(referral.referrer.organisation),
-                    \(referral.referrer.contact), \(referral.reason))
-            """, logger: logger)
-
-        // A referral writes family data: audited like any other change.
-        try await AuditLog.record(
-            AuditEntry(
-                actor: submitter.actor, role: submitter.role, action: joined ? "referral-joined-case" : "referral-opened-case",
-                resourceType: "referral", resourceId: referral.referralId, caseId: caseId),
-            on: connection, logger: logger)
-
-        let key = caseId.uuidString.lowercased()
-        let trace = event.traceparent
-        try await context.emit(
-            .referralAccepted,
-            payload: ReferralAccepted(
-                eventSource: event.source, eventId: event.id, referralId: referral.referralId, caseId: caseId,
-                joinedExistingCase: joined),
-            on: Topic.intake, key: key, traceparent: trace)
-        guard !joined else { return .accepted(caseId: caseId, joined: true) }
-
-        try await context.emit(
-            .caseOpened,
-            payload: CaseOpened(
-                caseId: caseId, familyId: familyId, referralId: referral.referralId, framework: referral.framework,
-                urgency: referral.urgency, area: referral.area, courtOrderEndsOn: referral.courtOrder?.endsOn.description,
-                childCount: referral.children.count, openedAt: now, reReferral: previous != nil,
-                previousCaseId: previous?.caseId),
-            on: Topic.intake, key: key, traceparent: trace)
-
-        // The new case joins the area's queue, which is served at once if anyone has room. A
-        // re-referred family goes back to its previous manager when they have a place (its
-        // `preferred_manager_id`), now or when it is its turn in the queue.
-        let assignments = try await Caseload.serveQueue(area: referral.area, now: now, on: connection, logger: logger)
-        try await CaseEvents.emitAssignments(assignments, at: now, traceparent: trace, in: context)
-        if !assignments.contains(where: { $0.caseId == caseId }) {
-            let waiting = try await Caseload.queueLength(area: referral.area, on: connection, logger: logger)
-            try await context.emit(
-                .caseQueued,
-                payload: CaseQueued(
-                    caseId: caseId, area: referral.area, urgency: referral.urgency, queuedAt: now, queueLength: waiting),
-                on: Topic.intake, key: key, traceparent: trace)
+        var writes = ReferralWrites(now: now, source: context.source)
+        var outcomes: [ReferralOutcome] = []
+        for (index, submission) in submissions.enumerated() {
+            switch validations[index] {
+            case .failure(let failure):
+                writes.reject(submission.event, failure)
+                outcomes.append(.rejected(failure.problems))
+            case .success(let referral):
+                let submitter = submission.submitter ?? Submitter(actor: submission.event.source, role: Role.integrator.rawValue)
+                outcomes.append(
+                    try writes.accept(
+                        referral, event: submission.event, submitter: submitter, decision: decisions[index]!,
+                        book: &book, courtOrderNotice: { CourtOrderTimers.noticeDate(endsOn: $0, monthsBefore: courtOrderNoticeMonths) }))
+            }
         }
-        return .accepted(caseId: caseId, joined: false)
-    }
-
-    /// Keeps the order's dates on the case (a later referral may bring a new order) and sets
-    /// the timer that warns the manager `courtOrderNoticeMonths` before it ends. The same
-    /// order brought again by a joining referral changes nothing: its warning fires once.
-    private func recordCourtOrder(
-        _ order: ValidReferral.CourtOrder, caseId: UUID, isNewCase: Bool, on connection: PostgresConnection,
-        logger: Logger
-    ) async throws {
-        // A new case was inserted with the order's dates already: its timer is armed as is.
-        if !isNewCase {
-            let changed = try await connection.query(
-                """
-                UPDATE cases SET court_order_decided_on = \(order.decidedOn.description)::date,
-                                 court_order_ends_on = \(order.endsOn.description)::date
-                WHERE id = \(caseId) AND (court_order_ends_on IS DISTINCT FROM \(order.endsOn.description)::date
-                                         OR court_order_decided_on IS DISTINCT FROM \(order.decidedOn.description)::date)
-                RETURNING 1
-                """, logger: logger
-            ).collect()
-            guard !changed.isEmpty else { return }
-        }
-        try await Timers.schedule(
-            kind: CourtOrderTimers.kind, subject: caseId.uuidString.lowercased(),
-            dueAt: CourtOrderTimers.noticeDate(endsOn: order.endsOn, monthsBefore: courtOrderNoticeMonths),
-            on: connection, logger: logger)
-    }
-
-    private func storeMembers(
-        _ members: [ValidReferral.Member], familyId: UUID, on connection: PostgresConnection, logger: Logger
-    ) async throws {
-        for member in members {
-            // A member the family already has (same reference) keeps its first record.
-            try await connection.query(
-                """
-                INSERT INTO members (family_id, member_ref, role, given_name, family_name, birth_date, child_key)
-                VALUES (\(familyId), \(member.memberRef), \(member.role.rawValue), \(member.givenName), \(member.familyName),
-                        \(member.birthDate?.description)::date, \(member.childKey))
-                ON CONFLICT DO NOTHING
-                """, logger: logger)
-        }
+        try await writes.flush(on: context.connection, logger: context.logger)
+        return outcomes
     }
 }

@@ -1,0 +1,330 @@
+import Foundation
+import Logging
+import PostgresNIO
+import SamenplanDomain
+import SamenplanEventing
+import SamenplanStorage
+
+/// What the referral desk reads and locks for a batch of referrals.
+struct ReferralStore {
+    let connection: PostgresConnection
+    let logger: Logger
+
+    /// Transaction-scoped advisory locks on `keys` (child keys, referral keys), taken in one
+    /// statement and in the order of their hashes, so two transactions locking overlapping
+    /// sets cannot deadlock. Taken before the area locks (``Caseload/load``), never after.
+    func lock(_ keys: [String]) async throws {
+        guard !keys.isEmpty else { return }
+        _ = try await connection.query(
+            """
+            SELECT pg_advisory_xact_lock(h)
+            FROM (SELECT DISTINCT hashtextextended(k, 0) AS h FROM unnest(\(Array(Set(keys)))::text[]) AS k ORDER BY h) AS keys
+            """, logger: logger
+        ).collect()
+    }
+
+    /// The referrals accepted before among `referrals`, and the open and recently closed
+    /// cases of the families of `childKeys`.
+    func snapshot(referrals: [ReferralTriage.ReferralKey], childKeys: [String], closedSince: Date) async throws
+        -> ReferralTriage.Snapshot
+    {
+        var snapshot = ReferralTriage.Snapshot()
+        let rows = try await connection.query(
+            """
+            SELECT r.source, r.referral_id, r.case_id FROM referrals r
+            JOIN unnest(\(referrals.map(\.source))::text[], \(referrals.map(\.referralId))::text[]) AS k(source, referral_id)
+              ON r.source = k.source AND r.referral_id = k.referral_id
+            """, logger: logger)
+        for try await (source, referralId, caseId) in rows.decode((String, String, UUID).self) {
+            snapshot.referrals[.init(source: source, referralId: referralId)] = caseId
+        }
+        guard !childKeys.isEmpty else { return snapshot }
+        let cases = try await connection.query(
+            """
+            SELECT m.child_key, c.id, c.family_id, c.status = 'open', c.opened_at, c.closed_at, c.manager_id,
+                   c.court_order_decided_on::text, c.court_order_ends_on::text
+            FROM members m JOIN cases c ON c.family_id = m.family_id
+            WHERE m.child_key = ANY(\(Array(Set(childKeys)))::text[]) AND (c.status = 'open' OR c.closed_at > \(closedSince))
+            """, logger: logger)
+        for try await (key, caseId, familyId, isOpen, openedAt, closedAt, managerId, decidedOn, endsOn) in cases.decode(
+            (String, UUID, UUID, Bool, Date, Date?, String?, String?, String?).self)
+        {
+            if isOpen {
+                var order: ValidReferral.CourtOrder?
+                if let decided = decidedOn.flatMap(CalendarDate.init), let ends = endsOn.flatMap(CalendarDate.init) {
+                    order = .init(decidedOn: decided, endsOn: ends)
+                }
+                snapshot.openCases[key, default: []].append(
+                    .init(caseId: caseId, familyId: familyId, openedAt: openedAt, courtOrder: order))
+            } else if let closedAt {
+                snapshot.closedCases[key, default: []].append(
+                    .init(caseId: caseId, familyId: familyId, managerId: managerId, closedAt: closedAt))
+            }
+        }
+        return snapshot
+    }
+}
+
+/// Everything a batch of referrals writes, collected in their order and written with one
+/// statement per table (``flush(on:logger:)``).
+struct ReferralWrites {
+    let now: Date
+    /// Intake's own CloudEvent `source`, for the events it emits.
+    let source: String
+
+    private struct FamilyRow: Encodable {
+        var id: UUID
+        var area: String
+    }
+    private struct MemberRow: Encodable {
+        var familyId: UUID
+        var memberRef, role, givenName, familyName: String
+        var birthDate, childKey: String?
+    }
+    private struct CaseRow: Encodable {
+        var id, familyId: UUID
+        var framework, urgency, area: String
+        var decidedOn, endsOn: String?
+        var reReferral: Bool
+        var previousCaseId: UUID?
+        var preferredManagerId, managerId: String?
+    }
+    private struct CourtOrderRow: Encodable {
+        var caseId: UUID
+        var decidedOn, endsOn: String
+    }
+    private struct ReferralRow: Encodable {
+        var source, referralId, eventId: String
+        var caseId: UUID
+        var joined: Bool
+        var framework, urgency, area, organisation: String
+        var contact, reason: String?
+    }
+    private struct RejectionRow: Encodable {
+        var source, eventId: String
+        var referralId: String?
+        var problems: [ReferralRejected.Problem]
+    }
+
+    private var families: [FamilyRow] = []
+    private var members: [MemberRow] = []
+    private var cases: [CaseRow] = []
+    /// Index in `cases` of each case opened by this batch.
+    private var newCases: [UUID: Int] = [:]
+    private var courtOrders: [CourtOrderRow] = []
+    private var referrals: [ReferralRow] = []
+    private var rejections: [RejectionRow] = []
+    private var assignments: [CaseloadBook.Assignment] = []
+    private var timers: [TimerEntry] = []
+    private var audit: [AuditEntry] = []
+    private var events: [OutboxEntry] = []
+
+    init(now: Date, source: String) {
+        self.now = now
+        self.source = source
+    }
+
+    mutating func reject(_ event: CloudEvent, _ failure: ReferralProblems) {
+        rejections.append(
+            RejectionRow(
+                source: event.source, eventId: event.id, referralId: failure.referralId, problems: failure.problems))
+        try? emit(
+            .referralRejected,
+            payload: ReferralRejected(
+                eventSource: event.source, eventId: event.id, referralId: failure.referralId, problems: failure.problems),
+            key: failure.referralId ?? event.id, traceparent: event.traceparent)
+    }
+
+    /// Records the decision about one valid referral and its events; a new case joins its
+    /// area's queue in `book`, which is served at once.
+    mutating func accept(
+        _ referral: ValidReferral, event: CloudEvent, submitter: ReferralDesk.Submitter,
+        decision: ReferralTriage.Decision, book: inout CaseloadBook, courtOrderNotice: (CalendarDate) -> Date
+    ) throws -> ReferralOutcome {
+        let caseId: UUID
+        let joined: Bool
+        switch decision {
+        case .alreadyReceived(let existing):
+            return .alreadyReceived(caseId: existing)
+        case .join(let existing, let familyId, let newCourtOrder):
+            (caseId, joined) = (existing, true)
+            addMembers(referral.members, to: familyId)
+            if newCourtOrder, let order = referral.courtOrder {
+                courtOrders.append(
+                    CourtOrderRow(caseId: caseId, decidedOn: order.decidedOn.description, endsOn: order.endsOn.description))
+                // The same order brought again changes nothing: its warning fires once.
+                timers.append(courtOrderTimer(caseId, order, courtOrderNotice))
+            }
+        case .open(let new, let familyId, let newFamily, let previous):
+            (caseId, joined) = (new, false)
+            if newFamily { families.append(FamilyRow(id: familyId, area: referral.area)) }
+            addMembers(referral.members, to: familyId)
+            newCases[caseId] = cases.count
+            cases.append(
+                CaseRow(
+                    id: caseId, familyId: familyId, framework: referral.framework.rawValue,
+                    urgency: referral.urgency.rawValue, area: referral.area,
+                    decidedOn: referral.courtOrder?.decidedOn.description, endsOn: referral.courtOrder?.endsOn.description,
+                    reReferral: previous != nil, previousCaseId: previous?.caseId,
+                    preferredManagerId: previous?.managerId, managerId: nil))
+            if let order = referral.courtOrder { timers.append(courtOrderTimer(caseId, order, courtOrderNotice)) }
+        }
+
+        referrals.append(
+            ReferralRow(
+                source: event.source, referralId: referral.referralId, eventId: event.id, caseId: caseId, joined: joined,
+                framework: referral.framework.rawValue, urgency: referral.urgency.rawValue, area: referral.area,
+                organisation: referral.referrer.organisation, contact: referral.referrer.contact, reason: referral.reason))
+        // A referral writes family data: audited like any other change.
+        audit.append(
+            AuditEntry(
+                actor: submitter.actor, role: submitter.role, action: joined ? "referral-joined-case" : "referral-opened-case",
+                resourceType: "referral", resourceId: referral.referralId, caseId: caseId))
+
+        let key = caseId.uuidString.lowercased()
+        let trace = event.traceparent
+        try emit(
+            .referralAccepted,
+            payload: ReferralAccepted(
+                eventSource: event.source, eventId: event.id, referralId: referral.referralId, caseId: caseId,
+                joinedExistingCase: joined),
+            key: key, traceparent: trace)
+        guard case .open(_, let familyId, _, let previous) = decision else { return .accepted(caseId: caseId, joined: true) }
+
+        try emit(
+            .caseOpened,
+            payload: CaseOpened(
+                caseId: caseId, familyId: familyId, referralId: referral.referralId, framework: referral.framework,
+                urgency: referral.urgency, area: referral.area, courtOrderEndsOn: referral.courtOrder?.endsOn.description,
+                childCount: referral.children.count, openedAt: now, reReferral: previous != nil,
+                previousCaseId: previous?.caseId),
+            key: key, traceparent: trace)
+
+        // The new case joins the area's queue, which is served at once if anyone has room. A
+        // re-referred family goes back to its previous manager when they have a place, now or
+        // when it is its turn in the queue.
+        book.enqueue(
+            .init(caseId: caseId, urgent: referral.urgency == .urgent, queuedAt: now, preferredManagerId: previous?.managerId),
+            in: referral.area)
+        let served = book.serve(referral.area, now: now)
+        for assignment in served {
+            if let index = newCases[assignment.caseId] {
+                cases[index].managerId = assignment.managerId
+            }
+            assignments.append(assignment)
+            try emit(
+                .caseAssigned,
+                payload: CaseAssigned(
+                    caseId: assignment.caseId, managerId: assignment.managerId, area: assignment.area, assignedAt: now,
+                    waitedSeconds: assignment.waitedSeconds),
+                key: assignment.caseId.uuidString.lowercased(), traceparent: trace)
+        }
+        if !served.contains(where: { $0.caseId == caseId }) {
+            try emit(
+                .caseQueued,
+                payload: CaseQueued(
+                    caseId: caseId, area: referral.area, urgency: referral.urgency, queuedAt: now,
+                    queueLength: book.queueLength(of: referral.area)),
+                key: key, traceparent: trace)
+        }
+        return .accepted(caseId: caseId, joined: false)
+    }
+
+    private mutating func addMembers(_ referralMembers: [ValidReferral.Member], to familyId: UUID) {
+        for member in referralMembers {
+            members.append(
+                MemberRow(
+                    familyId: familyId, memberRef: member.memberRef, role: member.role.rawValue,
+                    givenName: member.givenName, familyName: member.familyName,
+                    birthDate: member.birthDate?.description, childKey: member.childKey))
+        }
+    }
+
+    private func courtOrderTimer(
+        _ caseId: UUID, _ order: ValidReferral.CourtOrder, _ notice: (CalendarDate) -> Date
+    ) -> TimerEntry {
+        TimerEntry(kind: CourtOrderTimers.kind, subject: caseId.uuidString.lowercased(), dueAt: notice(order.endsOn))
+    }
+
+    private mutating func emit(_ type: EventType, payload: some Encodable, key: String, traceparent: String?) throws {
+        let event = StructuredEvent(source: source, type: type, subject: key, traceparent: traceparent, data: payload)
+        events.append(try OutboxEntry(event, topic: Topic.intake, key: key))
+    }
+
+    /// Writes everything, parents before children (families, cases, then what refers to them).
+    func flush(on connection: PostgresConnection, logger: Logger) async throws {
+        if !rejections.isEmpty {
+            try await connection.query(
+                """
+                INSERT INTO rejections (event_source, event_id, referral_id, problems)
+                SELECT "source", "eventId", "referralId", "problems"
+                FROM jsonb_to_recordset(\(try BulkRows.json(rejections))::jsonb)
+                    AS r("source" text, "eventId" text, "referralId" text, "problems" jsonb)
+                ON CONFLICT DO NOTHING
+                """, logger: logger)
+            logger.info(
+                "referrals rejected",
+                metadata: ["count": "\(rejections.count)", "rules": "\(Set(rejections.flatMap { $0.problems.map(\.rule) }).sorted())"])
+        }
+        if !families.isEmpty {
+            try await connection.query(
+                """
+                INSERT INTO families (id, area)
+                SELECT "id", "area" FROM jsonb_to_recordset(\(try BulkRows.json(families))::jsonb) AS r("id" uuid, "area" text)
+                """, logger: logger)
+        }
+        if !members.isEmpty {
+            // A member the family already has (same reference) keeps its first record.
+            try await connection.query(
+                """
+                INSERT INTO members (family_id, member_ref, role, given_name, family_name, birth_date, child_key)
+                SELECT "familyId", "memberRef", "role", "givenName", "familyName", "birthDate", "childKey"
+                FROM jsonb_array_elements(\(try BulkRows.json(members))::jsonb) WITH ORDINALITY AS e(row, n),
+                     jsonb_to_record(e.row) AS r("familyId" uuid, "memberRef" text, "role" text, "givenName" text,
+                                                 "familyName" text, "birthDate" date, "childKey" text)
+                ORDER BY e.n
+                ON CONFLICT DO NOTHING
+                """, logger: logger)
+        }
+        if !cases.isEmpty {
+            try await connection.query(
+                """
+                INSERT INTO cases (id, family_id, framework, urgency, area, court_order_decided_on, court_order_ends_on,
+                                   opened_at, queued_at, re_referral, previous_case_id, preferred_manager_id, manager_id)
+                SELECT "id", "familyId", "framework", "urgency", "area", "decidedOn", "endsOn", \(now), \(now),
+                       "reReferral", "previousCaseId", "preferredManagerId", "managerId"
+                FROM jsonb_to_recordset(\(try BulkRows.json(cases))::jsonb)
+                    AS r("id" uuid, "familyId" uuid, "framework" text, "urgency" text, "area" text, "decidedOn" date,
+                         "endsOn" date, "reReferral" boolean, "previousCaseId" uuid, "preferredManagerId" text,
+                         "managerId" text)
+                """, logger: logger)
+        }
+        if !courtOrders.isEmpty {
+            // In order: a later order in the batch for the same case wins.
+            for order in courtOrders {
+                try await connection.query(
+                    """
+                    UPDATE cases SET court_order_decided_on = \(order.decidedOn)::date, court_order_ends_on = \(order.endsOn)::date
+                    WHERE id = \(order.caseId)
+                    """, logger: logger)
+            }
+        }
+        try await Caseload.record(
+            assignments, alreadyOnCase: Set(newCases.keys), at: now, on: connection, logger: logger)
+        if !referrals.isEmpty {
+            try await connection.query(
+                """
+                INSERT INTO referrals (source, referral_id, event_id, case_id, joined_existing_case, framework, urgency, area,
+                                       referrer_organisation, referrer_contact, reason, received_at)
+                SELECT "source", "referralId", "eventId", "caseId", "joined", "framework", "urgency", "area",
+                       "organisation", "contact", "reason", \(now)
+                FROM jsonb_to_recordset(\(try BulkRows.json(referrals))::jsonb)
+                    AS r("source" text, "referralId" text, "eventId" text, "caseId" uuid, "joined" boolean,
+                         "framework" text, "urgency" text, "area" text, "organisation" text, "contact" text, "reason" text)
+                """, logger: logger)
+        }
+        try await Timers.schedule(timers, on: connection, logger: logger)
+        try await AuditLog.record(audit, on: connection, logger: logger)
+        try await Outbox.enqueue(events, on: connection, logger: logger)
+    }
+}
