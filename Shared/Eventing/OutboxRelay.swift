@@ -26,7 +26,7 @@ public final class OutboxRelay: Service, Sendable {
 
     public init(
         database: Database, producer: KafkaProducer, logger: Logger,
-        pollInterval: Duration = .seconds(1), batchSize: Int = 500
+        pollInterval: Duration = .seconds(1), batchSize: Int = 2000
     ) {
         self.database = database
         self.producer = producer

@@ -77,6 +77,10 @@ public struct ReferralDesk: Sendable {
         for (index, validation) in validations.enumerated() {
             if case .success(let referral) = validation { valid.append((index, referral)) }
         }
+        // Each member's child key, normalised once (it is needed for locks, reads and writes).
+        var memberKeys: [Int: [String?]] = [:]
+        for (index, referral) in valid { memberKeys[index] = referral.members.map(\.childKey) }
+        func childKeys(_ index: Int) -> [String] { memberKeys[index, default: []].compactMap { $0 } }
 
         var decisions: [Int: ReferralTriage.Decision] = [:]
         var book = CaseloadBook(freePlaces: [:], areasOfManager: [:])
@@ -86,7 +90,7 @@ public struct ReferralDesk: Sendable {
             // and HTTP at once) and the same referral arriving twice at once.
             try await store.lock(
                 valid.flatMap { item in
-                    item.referral.childKeys
+                    childKeys(item.index)
                         + ["referral:\(submissions[item.index].event.source):\(item.referral.referralId)"]
                 })
             var triage = ReferralTriage(
@@ -94,9 +98,10 @@ public struct ReferralDesk: Sendable {
                     referrals: valid.map {
                         ReferralTriage.ReferralKey(source: submissions[$0.index].event.source, referralId: $0.referral.referralId)
                     },
-                    childKeys: valid.flatMap(\.referral.childKeys), closedSince: now.addingTimeInterval(-Self.reReferralWindow)))
+                    childKeys: valid.flatMap { childKeys($0.index) }, closedSince: now.addingTimeInterval(-Self.reReferralWindow)))
             for (index, referral) in valid {
-                decisions[index] = triage.decide(referral, source: submissions[index].event.source, now: now)
+                decisions[index] = triage.decide(
+                    referral, childKeys: childKeys(index), source: submissions[index].event.source, now: now)
             }
             let areasWithNewCases = valid.filter { item in
                 if case .open = decisions[item.index] { true } else { false }
@@ -117,7 +122,8 @@ public struct ReferralDesk: Sendable {
                 let submitter = submission.submitter ?? Submitter(actor: submission.event.source, role: Role.integrator.rawValue)
                 outcomes.append(
                     try writes.accept(
-                        referral, event: submission.event, submitter: submitter, decision: decisions[index]!,
+                        referral, memberKeys: memberKeys[index]!, event: submission.event, submitter: submitter,
+                        decision: decisions[index]!,
                         book: &book, courtOrderNotice: { CourtOrderTimers.noticeDate(endsOn: $0, monthsBefore: courtOrderNoticeMonths) }))
             }
         }

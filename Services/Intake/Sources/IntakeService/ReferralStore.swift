@@ -10,15 +10,23 @@ struct ReferralStore {
     let connection: PostgresConnection
     let logger: Logger
 
-    /// Transaction-scoped advisory locks on `keys` (child keys, referral keys), taken in one
-    /// statement and in the order of their hashes, so two transactions locking overlapping
-    /// sets cannot deadlock. Taken before the area locks (``Caseload/load``), never after.
+    /// How many advisory locks stand for all child and referral keys. A key locks its
+    /// bucket, so a batch holds at most this many locks (PostgreSQL's lock table is shared
+    /// and small: `max_locks_per_transaction` × connections), at the price of sometimes
+    /// waiting for an unrelated referral that shares a bucket.
+    static let lockBuckets: Int64 = 128
+
+    /// Transaction-scoped advisory locks on the buckets of `keys` (child keys, referral
+    /// keys), taken in one statement in bucket order, so two transactions locking
+    /// overlapping sets cannot deadlock. Taken before the area locks (``Caseload/load``),
+    /// never after.
     func lock(_ keys: [String]) async throws {
         guard !keys.isEmpty else { return }
         _ = try await connection.query(
             """
-            SELECT pg_advisory_xact_lock(h)
-            FROM (SELECT DISTINCT hashtextextended(k, 0) AS h FROM unnest(\(Array(Set(keys)))::text[]) AS k ORDER BY h) AS keys
+            SELECT pg_advisory_xact_lock(-1, b)
+            FROM (SELECT DISTINCT (abs(hashtextextended(k, 0)) % \(Self.lockBuckets))::int AS b
+                  FROM unnest(\(Array(Set(keys)))::text[]) AS k ORDER BY b) AS buckets
             """, logger: logger
         ).collect()
     }
@@ -31,10 +39,12 @@ struct ReferralStore {
         var snapshot = ReferralTriage.Snapshot()
         let rows = try await connection.query(
             """
-            SELECT r.source, r.referral_id, r.case_id FROM referrals r
-            JOIN unnest(\(referrals.map(\.source))::text[], \(referrals.map(\.referralId))::text[]) AS k(source, referral_id)
-              ON r.source = k.source AND r.referral_id = k.referral_id
+            SELECT r.source, r.referral_id, r.case_id
+            FROM unnest(\(referrals.map(\.source))::text[], \(referrals.map(\.referralId))::text[]) AS k(source, referral_id),
+                 LATERAL (SELECT * FROM referrals r WHERE r.source = k.source AND r.referral_id = k.referral_id OFFSET 0) AS r
             """, logger: logger)
+        // (`OFFSET 0` keeps each lookup an index probe: left to itself, the planner may
+        // hash-join a whole growing table against a few hundred keys.)
         for try await (source, referralId, caseId) in rows.decode((String, String, UUID).self) {
             snapshot.referrals[.init(source: source, referralId: referralId)] = caseId
         }
@@ -43,8 +53,10 @@ struct ReferralStore {
             """
             SELECT m.child_key, c.id, c.family_id, c.status = 'open', c.opened_at, c.closed_at, c.manager_id,
                    c.court_order_decided_on::text, c.court_order_ends_on::text
-            FROM members m JOIN cases c ON c.family_id = m.family_id
-            WHERE m.child_key = ANY(\(Array(Set(childKeys)))::text[]) AND (c.status = 'open' OR c.closed_at > \(closedSince))
+            FROM unnest(\(Array(Set(childKeys)))::text[]) AS k(child_key),
+                 LATERAL (SELECT * FROM members m WHERE m.child_key = k.child_key OFFSET 0) AS m
+                 JOIN cases c ON c.family_id = m.family_id
+            WHERE c.status = 'open' OR c.closed_at > \(closedSince)
             """, logger: logger)
         for try await (key, caseId, familyId, isOpen, openedAt, closedAt, managerId, decidedOn, endsOn) in cases.decode(
             (String, UUID, UUID, Bool, Date, Date?, String?, String?, String?).self)
@@ -138,7 +150,7 @@ struct ReferralWrites {
     /// Records the decision about one valid referral and its events; a new case joins its
     /// area's queue in `book`, which is served at once.
     mutating func accept(
-        _ referral: ValidReferral, event: CloudEvent, submitter: ReferralDesk.Submitter,
+        _ referral: ValidReferral, memberKeys: [String?], event: CloudEvent, submitter: ReferralDesk.Submitter,
         decision: ReferralTriage.Decision, book: inout CaseloadBook, courtOrderNotice: (CalendarDate) -> Date
     ) throws -> ReferralOutcome {
         let caseId: UUID
@@ -148,7 +160,7 @@ struct ReferralWrites {
             return .alreadyReceived(caseId: existing)
         case .join(let existing, let familyId, let newCourtOrder):
             (caseId, joined) = (existing, true)
-            addMembers(referral.members, to: familyId)
+            addMembers(referral.members, keys: memberKeys, to: familyId)
             if newCourtOrder, let order = referral.courtOrder {
                 courtOrders.append(
                     CourtOrderRow(caseId: caseId, decidedOn: order.decidedOn.description, endsOn: order.endsOn.description))
@@ -158,7 +170,7 @@ struct ReferralWrites {
         case .open(let new, let familyId, let newFamily, let previous):
             (caseId, joined) = (new, false)
             if newFamily { families.append(FamilyRow(id: familyId, area: referral.area)) }
-            addMembers(referral.members, to: familyId)
+            addMembers(referral.members, keys: memberKeys, to: familyId)
             newCases[caseId] = cases.count
             cases.append(
                 CaseRow(
@@ -230,13 +242,13 @@ struct ReferralWrites {
         return .accepted(caseId: caseId, joined: false)
     }
 
-    private mutating func addMembers(_ referralMembers: [ValidReferral.Member], to familyId: UUID) {
-        for member in referralMembers {
+    private mutating func addMembers(_ referralMembers: [ValidReferral.Member], keys: [String?], to familyId: UUID) {
+        for (member, childKey) in zip(referralMembers, keys) {
             members.append(
                 MemberRow(
                     familyId: familyId, memberRef: member.memberRef, role: member.role.rawValue,
                     givenName: member.givenName, familyName: member.familyName,
-                    birthDate: member.birthDate?.description, childKey: member.childKey))
+                    birthDate: member.birthDate?.description, childKey: childKey))
         }
     }
 

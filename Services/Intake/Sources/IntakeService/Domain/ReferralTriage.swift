@@ -82,11 +82,15 @@ public struct ReferralTriage: Sendable {
         self.makeId = makeId
     }
 
-    /// The decision for the next referral; later referrals see its effect.
-    public mutating func decide(_ referral: ValidReferral, source: String, now: Date) -> Decision {
+    /// The decision for the next referral; later referrals see its effect. `childKeys` are
+    /// the referral's (`referral.childKeys` when not given: a caller that has them already
+    /// saves normalising every name again).
+    public mutating func decide(_ referral: ValidReferral, childKeys: [String]? = nil, source: String, now: Date)
+        -> Decision
+    {
         let key = ReferralKey(source: source, referralId: referral.referralId)
         if let caseId = snapshot.referrals[key] { return .alreadyReceived(caseId: caseId) }
-        let childKeys = referral.childKeys
+        let childKeys = childKeys ?? referral.childKeys
         let decision: Decision
         if let open = childKeys.flatMap({ snapshot.openCases[$0] ?? [] }).min(by: Self.openedEarlier) {
             let newCourtOrder = referral.courtOrder.map { $0 != open.courtOrder } ?? false
