@@ -1,0 +1,118 @@
+-- The SQL intake runs for one batch of 500 referrals of new families in areas with room,
+-- for pgbench: the consumer's transaction (EventConsumerService.swift, ReferralDesk.swift,
+-- ReferralStore.swift, Caseload.swift, Outbox.swift) and the outbox relay's work for the
+-- batch's 1,500 events (OutboxRelay.swift). scripts/bench_intake.py runs it as the `intake` role and counts
+-- 500 referrals per transaction.
+--
+-- Intake passes each statement's rows as parameters. pgbench cannot bind generated arrays,
+-- so the first statement generates the batch into a temporary table and every statement
+-- reads its "parameter" from there with a one-row sub-select. The bench reports pgbench's
+-- rate without that first statement (pgbench -r gives each statement's latency), so the
+-- comparison is statement for statement.
+\set run random(1, 2000000000)
+BEGIN;
+CREATE TEMP TABLE batch ON COMMIT DROP AS
+WITH g AS (
+    SELECT n, gen_random_uuid() AS case_id, gen_random_uuid() AS family_id,
+           'bench-' || lpad((n % 20 + 1)::text, 2, '0') AS area,
+           'pg-' || :run || '-' || n AS referral_id,
+           'kind' || n || '|f' || :run || '|2015-01-01' AS child_key
+    FROM generate_series(1, 500) AS n)
+SELECT
+    jsonb_agg(jsonb_build_object('source', '/integrators/pgbench', 'id', referral_id, 'type', 'nl.samenplan.referral.submitted.v1')) AS inbox,
+    array_agg(child_key) || array_agg('referral:/integrators/pgbench:' || referral_id) AS lock_keys,
+    array_agg('/integrators/pgbench'::text) AS sources,
+    array_agg(referral_id) AS referral_ids,
+    array_agg(child_key) AS child_keys,
+    array_agg(DISTINCT area) AS areas,
+    jsonb_agg(jsonb_build_object('id', family_id, 'area', area)) AS families,
+    jsonb_agg(jsonb_build_object('familyId', family_id, 'memberRef', 'p', 'role', 'parent', 'givenName', 'Ouder', 'familyName', 'F' || n))
+      || jsonb_agg(jsonb_build_object('familyId', family_id, 'memberRef', 'c', 'role', 'child', 'givenName', 'Kind' || n, 'familyName', 'F' || n, 'birthDate', '2015-01-01', 'childKey', child_key)) AS members,
+    jsonb_agg(jsonb_build_object('id', case_id, 'familyId', family_id, 'framework', 'voluntary', 'urgency', 'normal', 'area', area, 'reReferral', false, 'managerId', 'fm-' || area)) AS cases,
+    array_agg(case_id) AS case_ids,
+    array_agg('fm-' || area) AS manager_ids,
+    jsonb_agg(jsonb_build_object('source', '/integrators/pgbench', 'referralId', referral_id, 'eventId', referral_id, 'caseId', case_id, 'joined', false, 'framework', 'voluntary', 'urgency', 'normal', 'area', area, 'organisation', 'Benchmark')) AS referrals,
+    jsonb_agg(jsonb_build_object('actor', '/integrators/pgbench', 'role', 'integrator', 'action', 'referral-opened-case', 'resourceType', 'referral', 'resourceId', referral_id, 'caseId', case_id, 'outcome', 'allowed')) AS audit,
+    (SELECT array_agg(gen_random_uuid()::text) FROM generate_series(1, 1500)) AS event_ids,
+    array_agg('samenplan.intake.v1'::text) || array_agg('samenplan.intake.v1'::text) || array_agg('samenplan.intake.v1'::text) AS topics,
+    array_agg(case_id::text) || array_agg(case_id::text) || array_agg(case_id::text) AS keys,
+    array_agg(repeat('x', 424)) || array_agg(repeat('y', 516)) || array_agg(repeat('z', 412)) AS events,
+    array_agg(''::text) || array_agg(''::text) || array_agg(''::text) AS traceparents
+FROM g;
+-- EventConsumerService: the batch's inbox claim.
+INSERT INTO inbox (source, event_id, event_type)
+SELECT source, id, type FROM jsonb_to_recordset((SELECT inbox FROM batch)) AS r(source text, id text, type text)
+ON CONFLICT DO NOTHING RETURNING source, event_id;
+-- ReferralStore.lock
+SELECT pg_advisory_xact_lock(-1, b)
+FROM (SELECT DISTINCT (abs(hashtextextended(k, 0)) % 128)::int AS b
+      FROM unnest((SELECT lock_keys FROM batch)) AS k ORDER BY b) AS buckets;
+-- ReferralStore.snapshot
+SELECT r.source, r.referral_id, r.case_id
+FROM unnest((SELECT sources FROM batch), (SELECT referral_ids FROM batch)) AS k(source, referral_id),
+     LATERAL (SELECT * FROM referrals r WHERE r.source = k.source AND r.referral_id = k.referral_id OFFSET 0) AS r;
+SELECT m.child_key, c.id, c.family_id, c.status = 'open', c.opened_at, c.closed_at, c.manager_id,
+       c.court_order_decided_on::text, c.court_order_ends_on::text
+FROM unnest((SELECT child_keys FROM batch)) AS k(child_key),
+     LATERAL (SELECT * FROM members m WHERE m.child_key = k.child_key OFFSET 0) AS m
+     JOIN cases c ON c.family_id = m.family_id
+WHERE c.status = 'open' OR c.closed_at > now() - interval '365 days';
+-- Caseload.load
+SELECT pg_advisory_xact_lock(hashtextextended('area:' || a, 0))
+FROM (SELECT a FROM unnest((SELECT areas FROM batch)) AS a ORDER BY a COLLATE "C") AS areas;
+SELECT id FROM managers WHERE areas && (SELECT areas FROM batch) ORDER BY id FOR UPDATE;
+SELECT m.id, m.areas, m.max_caseload - (SELECT count(*) FROM cases c WHERE c.manager_id = m.id AND c.status = 'open')
+FROM managers m WHERE m.areas && (SELECT areas FROM batch);
+SELECT area, count(*) FROM cases WHERE area = ANY((SELECT areas FROM batch)::text[]) AND status = 'open' AND manager_id IS NULL
+GROUP BY area;
+-- ReferralWrites.flush
+INSERT INTO families (id, area)
+SELECT "id", "area" FROM jsonb_to_recordset((SELECT families FROM batch)) AS r("id" uuid, "area" text);
+INSERT INTO members (family_id, member_ref, role, given_name, family_name, birth_date, child_key)
+SELECT "familyId", "memberRef", "role", "givenName", "familyName", "birthDate", "childKey"
+FROM jsonb_array_elements((SELECT members FROM batch)) WITH ORDINALITY AS e(row, n),
+     jsonb_to_record(e.row) AS r("familyId" uuid, "memberRef" text, "role" text, "givenName" text,
+                                 "familyName" text, "birthDate" date, "childKey" text)
+ORDER BY e.n
+ON CONFLICT DO NOTHING;
+INSERT INTO cases (id, family_id, framework, urgency, area, court_order_decided_on, court_order_ends_on,
+                   opened_at, queued_at, re_referral, previous_case_id, preferred_manager_id, manager_id)
+SELECT "id", "familyId", "framework", "urgency", "area", "decidedOn", "endsOn", now(), now(),
+       "reReferral", "previousCaseId", "preferredManagerId", "managerId"
+FROM jsonb_to_recordset((SELECT cases FROM batch))
+    AS r("id" uuid, "familyId" uuid, "framework" text, "urgency" text, "area" text, "decidedOn" date,
+         "endsOn" date, "reReferral" boolean, "previousCaseId" uuid, "preferredManagerId" text,
+         "managerId" text);
+INSERT INTO assignments (case_id, manager_id, assigned_at, assigned_by)
+SELECT case_id, manager_id, now(), 'intake'
+FROM unnest((SELECT case_ids FROM batch), (SELECT manager_ids FROM batch)) WITH ORDINALITY AS a(case_id, manager_id, n)
+ORDER BY n;
+INSERT INTO referrals (source, referral_id, event_id, case_id, joined_existing_case, framework, urgency, area,
+                       referrer_organisation, referrer_contact, reason, received_at)
+SELECT "source", "referralId", "eventId", "caseId", "joined", "framework", "urgency", "area",
+       "organisation", "contact", "reason", now()
+FROM jsonb_to_recordset((SELECT referrals FROM batch))
+    AS r("source" text, "referralId" text, "eventId" text, "caseId" uuid, "joined" boolean,
+         "framework" text, "urgency" text, "area" text, "organisation" text, "contact" text, "reason" text);
+INSERT INTO audit_log (actor, role, action, resource_type, resource_id, case_id, outcome)
+SELECT "actor", "role", "action", "resourceType", "resourceId", "caseId"::uuid, "outcome"
+FROM jsonb_to_recordset((SELECT audit FROM batch))
+    AS r("actor" text, "role" text, "action" text, "resourceType" text, "resourceId" text,
+         "caseId" text, "outcome" text);
+INSERT INTO outbox (event_id, topic, kafka_key, event, traceparent)
+SELECT id, topic, NULLIF(key, ''), event, NULLIF(traceparent, '')
+FROM unnest((SELECT event_ids FROM batch), (SELECT topics FROM batch), (SELECT keys FROM batch),
+            (SELECT events FROM batch), (SELECT traceparents FROM batch))
+    WITH ORDINALITY AS e(id, topic, key, event, traceparent, n)
+ORDER BY n;
+END;
+-- OutboxRelay.publishBatch: read the unsent events in order, publish them (Kafka, not SQL),
+-- mark them sent. The relay reads up to 2,000 a transaction; here the batch's 1,500.
+BEGIN;
+SELECT pg_try_advisory_xact_lock(hashtext('intake.outbox-relay'));
+SELECT seq, topic, kafka_key, event, traceparent FROM outbox WHERE sent_at IS NULL
+ORDER BY seq LIMIT 1500 FOR UPDATE SKIP LOCKED;
+-- (The relay binds the array of the rows it read; pgbench selects their numbers again.)
+UPDATE outbox SET sent_at = now()
+WHERE seq = ANY(ARRAY(SELECT seq FROM outbox WHERE sent_at IS NULL ORDER BY seq LIMIT 1500));
+END;
