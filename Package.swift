@@ -179,7 +179,7 @@ let package = Package(
         .testTarget(
             name: "DomainTests",
             dependencies: [
-                "SamenplanDomain", "IntakeService",
+                "SamenplanDomain", "IntakeService", "PlanningService",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             path: "Tests/DomainTests"
