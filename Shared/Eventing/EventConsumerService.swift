@@ -131,7 +131,7 @@ public final class EventConsumerService: Service, Sendable {
         let started = ContinuousClock.now
         do {
             let outcomes = try await database.transaction { connection -> [Outcome] in
-                try await handleOnce(events, from: batch.map(\.message), on: connection)
+                try await handleOnce(events, from: batch.map(\.message), on: connection, logger: logger)
             }
             recordDuration(since: started, type: "batch")
             return outcomes
@@ -141,11 +141,12 @@ public final class EventConsumerService: Service, Sendable {
         }
     }
 
-    /// Records a batch's events in the inbox (one statement) and hands the new ones to the
-    /// handler together, in the caller's transaction.
-    private func handleOnce(_ events: [CloudEvent], from batch: [KafkaMessage], on connection: PostgresConnection)
-        async throws -> [Outcome]
-    {
+    /// Records the events in the inbox (one statement) and hands the new ones to the handler
+    /// together, in the caller's transaction; an event handled before is a duplicate and
+    /// changes nothing.
+    private func handleOnce(
+        _ events: [CloudEvent], from batch: [KafkaMessage], on connection: PostgresConnection, logger: Logger
+    ) async throws -> [Outcome] {
         var outcomes = [Outcome](repeating: .ignored, count: events.count)
         let handled = events.indices.filter { !handler.ignoredTypes.contains(EventType(rawValue: events[$0].type)) }
         let claims = try await Inbox.claim(
@@ -163,18 +164,6 @@ public final class EventConsumerService: Service, Sendable {
         return outcomes
     }
 
-    /// Records the event in the inbox and hands it to the handler, in the caller's
-    /// transaction; an event handled before is a duplicate and changes nothing.
-    private func handleOnce(
-        _ event: CloudEvent, from message: KafkaMessage, on connection: PostgresConnection, logger: Logger
-    ) async throws -> Outcome {
-        guard try await Inbox.claim(source: event.source, id: event.id, type: event.type, on: connection, logger: logger)
-        else { return .duplicate }
-        let context = EventContext(
-            connection: connection, logger: logger, source: EventSource.service(service), topic: message.topic)
-        try await handler.handle(event, in: context)
-        return .handled
-    }
 
     private func recordDuration(since started: ContinuousClock.Instant, type: String) {
         Timer(label: "samenplan_handler_duration_seconds", dimensions: [("service", service), ("type", type)])
@@ -233,7 +222,7 @@ public final class EventConsumerService: Service, Sendable {
             let started = ContinuousClock.now
             do {
                 let outcome = try await database.transaction { connection in
-                    try await handleOnce(event, from: message, on: connection, logger: logger)
+                    try await handleOnce([event], from: [message], on: connection, logger: logger)[0]
                 }
                 recordDuration(since: started, type: event.type)
                 return outcome

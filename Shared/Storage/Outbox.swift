@@ -11,13 +11,7 @@ public enum Outbox {
     public static func enqueue(
         _ event: CloudEvent, topic: String, key: String?, on connection: PostgresConnection, logger: Logger
     ) async throws {
-        let text = String(decoding: try event.structuredBytes(), as: UTF8.self)
-        try await connection.query(
-            """
-            INSERT INTO outbox (event_id, topic, kafka_key, event, traceparent)
-            VALUES (\(event.id), \(topic), \(key), \(text), \(event.traceparent))
-            """,
-            logger: logger)
+        try await enqueue([OutboxEntry(event: event, topic: topic, key: key)], on: connection, logger: logger)
     }
 }
 
@@ -28,13 +22,7 @@ public enum Inbox {
     public static func claim(
         source: String, id: String, type: String, on connection: PostgresConnection, logger: Logger
     ) async throws -> Bool {
-        let rows = try await connection.query(
-            """
-            INSERT INTO inbox (source, event_id, event_type) VALUES (\(source), \(id), \(type))
-            ON CONFLICT DO NOTHING RETURNING 1
-            """, logger: logger)
-        for try await _ in rows { return true }
-        return false
+        try await claim([InboxKey(source: source, id: id, type: type)], on: connection, logger: logger)[0]
     }
 }
 
@@ -64,12 +52,7 @@ public struct AuditEntry: Sendable {
 
 public enum AuditLog {
     public static func record(_ entry: AuditEntry, on connection: PostgresConnection, logger: Logger) async throws {
-        try await connection.query(
-            """
-            INSERT INTO audit_log (actor, role, action, resource_type, resource_id, case_id, outcome)
-            VALUES (\(entry.actor), \(entry.role), \(entry.action), \(entry.resourceType), \(entry.resourceId),
-                    \(entry.caseId), \(entry.outcome))
-            """, logger: logger)
+        try await record([entry], on: connection, logger: logger)
     }
 }
 

@@ -6,20 +6,6 @@ import SamenplanDomain
 /// Scheduling side of the durable timers (`timers` table of each schema). Writes happen in
 /// the caller's transaction, with the state change that makes the timer necessary.
 public enum Timers {
-    /// Schedules the `kind` timer of `subject` (for example a case id) at `dueAt`. A timer of
-    /// the same kind and subject that exists is moved, and armed again if it had fired.
-    public static func schedule(
-        kind: String, subject: String, dueAt: Date, payload: JSON = .object([:]),
-        on connection: PostgresConnection, logger: Logger
-    ) async throws {
-        let text = String(decoding: try JSONCoding.encoder.encode(payload), as: UTF8.self)
-        try await connection.query(
-            """
-            INSERT INTO timers (kind, subject, due_at, payload) VALUES (\(kind), \(subject), \(dueAt), \(text))
-            ON CONFLICT (kind, subject) DO UPDATE SET due_at = excluded.due_at, payload = excluded.payload, fired_at = NULL
-            """, logger: logger)
-    }
-
     /// Removes the timer if it has not fired yet.
     public static func cancel(kind: String, subject: String, on connection: PostgresConnection, logger: Logger) async throws {
         try await connection.query(
@@ -42,38 +28,47 @@ public struct DueTimer: Sendable {
     }
 }
 
-/// A timer to schedule with ``Timers/schedule(_:on:logger:)``.
+/// A timer to schedule with ``Timers/schedule(_:on:logger:)``: the `kind` timer of
+/// `subject` (for example a case id), due at `dueAt`, handed `payload` when it fires.
 public struct TimerEntry: Sendable {
     public var kind: String
     public var subject: String
     public var dueAt: Date
+    public var payload: JSON
 
-    public init(kind: String, subject: String, dueAt: Date) {
+    public init(kind: String, subject: String, dueAt: Date, payload: JSON = .object([:])) {
         self.kind = kind
         self.subject = subject
         self.dueAt = dueAt
+        self.payload = payload
     }
 }
 
 extension Timers {
-    /// Schedules several timers in one statement, each as `schedule(kind:subject:dueAt:)`
-    /// would. For the same kind and subject twice, the later entry wins.
+    /// Schedules timers in one statement. A timer of the same kind and subject that exists
+    /// is moved, and armed again if it had fired. For the same kind and subject twice in
+    /// `entries`, the later entry wins.
     public static func schedule(_ entries: [TimerEntry], on connection: PostgresConnection, logger: Logger) async throws {
         var latest: [String: Int] = [:]
         for (index, entry) in entries.enumerated() { latest[entry.kind + "\u{0}" + entry.subject] = index }
         let chosen = latest.values.sorted().map { entries[$0] }
         guard !chosen.isEmpty else { return }
         struct Row: Encodable {
-            var kind, subject: String
+            var kind, subject, payload: String
             var dueAt: Double
         }
         let rows = try BulkRows.json(
-            chosen.map { Row(kind: $0.kind, subject: $0.subject, dueAt: $0.dueAt.timeIntervalSince1970) })
+            try chosen.map {
+                Row(
+                    kind: $0.kind, subject: $0.subject,
+                    payload: String(decoding: try JSONCoding.encoder.encode($0.payload), as: UTF8.self),
+                    dueAt: $0.dueAt.timeIntervalSince1970)
+            })
         try await connection.query(
             """
-            INSERT INTO timers (kind, subject, due_at)
-            SELECT "kind", "subject", to_timestamp("dueAt")
-            FROM jsonb_to_recordset(\(rows)::jsonb) AS r("kind" text, "subject" text, "dueAt" float8)
+            INSERT INTO timers (kind, subject, due_at, payload)
+            SELECT "kind", "subject", to_timestamp("dueAt"), "payload"
+            FROM jsonb_to_recordset(\(rows)::jsonb) AS r("kind" text, "subject" text, "dueAt" float8, "payload" text)
             ON CONFLICT (kind, subject) DO UPDATE SET due_at = excluded.due_at, payload = excluded.payload, fired_at = NULL
             """, logger: logger)
     }

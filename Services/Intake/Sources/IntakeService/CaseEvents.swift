@@ -9,11 +9,8 @@ enum CaseEvents {
     ) async throws {
         for assignment in assignments {
             try await context.emit(
-                .caseAssigned,
-                payload: CaseAssigned(
-                    caseId: assignment.caseId, managerId: assignment.managerId, area: assignment.area, assignedAt: date,
-                    waitedSeconds: assignment.waitedSeconds),
-                on: Topic.intake, key: assignment.caseId.uuidString.lowercased(), traceparent: traceparent)
+                .caseAssigned, payload: CaseAssigned(assignment, assignedAt: date), on: Topic.intake,
+                key: assignment.caseId.uuidString.lowercased(), traceparent: traceparent)
         }
     }
 
@@ -28,5 +25,14 @@ enum CaseEvents {
         let assignments = areas.flatMap { book.serve($0, now: date) }
         try await Caseload.record(assignments, at: date, on: context.connection, logger: context.logger)
         try await emitAssignments(assignments, at: date, traceparent: traceparent, in: context)
+    }
+}
+
+extension CaseAssigned {
+    /// The `case.assigned` event of an assignment the caseload book decided.
+    init(_ assignment: CaseloadBook.Assignment, assignedAt: Date) {
+        self.init(
+            caseId: assignment.caseId, managerId: assignment.managerId, area: assignment.area, assignedAt: assignedAt,
+            waitedSeconds: assignment.waitedSeconds)
     }
 }

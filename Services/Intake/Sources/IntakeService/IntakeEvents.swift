@@ -31,23 +31,29 @@ struct IntakeEventHandler: EventHandler {
     /// per run); everything else is handled one by one, in order.
     func handle(batch: [ReceivedEvent]) async throws {
         for received in batch { try checkPlacement(received.event, in: received.context) }
-        var run: [ReceivedEvent] = []
-        for received in batch + [nil] as [ReceivedEvent?] {
-            if let received, EventType(rawValue: received.event.type) == .referralSubmitted {
-                run.append(received)
+        let isReferral = { (received: ReceivedEvent) in EventType(rawValue: received.event.type) == .referralSubmitted }
+        var start = batch.startIndex
+        while start < batch.endIndex {
+            guard isReferral(batch[start]) else {
+                try await act(on: batch[start].event, in: batch[start].context)
+                start += 1
                 continue
             }
-            if let first = run.first {
-                _ = try await desk.submit(run.map { ReferralDesk.Submission(event: $0.event) }, in: first.context)
-                run = []
-            }
-            if let received { try await handle(received.event, in: received.context) }
+            let end = batch[start...].firstIndex { !isReferral($0) } ?? batch.endIndex
+            _ = try await desk.submit(
+                batch[start..<end].map { ReferralDesk.Submission(event: $0.event) }, in: batch[start].context)
+            start = end
         }
     }
 
     func handle(_ event: CloudEvent, in context: EventContext) async throws {
-        let type = EventType(rawValue: event.type)
         try checkPlacement(event, in: context)
+        try await act(on: event, in: context)
+    }
+
+    /// Does what a correctly placed event asks for.
+    private func act(on event: CloudEvent, in context: EventContext) async throws {
+        let type = EventType(rawValue: event.type)
         if type == .casePhaseChanged {
             let changed = try event.payload(as: CasePhaseChanged.self)
             guard changed.phase == .closed else { return }

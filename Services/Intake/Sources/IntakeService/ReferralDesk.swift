@@ -32,8 +32,6 @@ public struct ReferralDesk: Sendable {
         self.courtOrderNoticeMonths = courtOrderNoticeMonths
     }
 
-    func today() -> CalendarDate { CalendarDate(clock.now(), in: Self.timeZone) }
-
     /// Who handed a referral in, for the audit log: the token's subject over HTTP, the
     /// event's `source` over Kafka.
     public struct Submitter: Sendable {
@@ -70,8 +68,8 @@ public struct ReferralDesk: Sendable {
     /// writes the decisions set-based. That is what lets one consumer keep up with
     /// thousands of referrals a second.
     public func submit(_ submissions: [Submission], in context: EventContext) async throws -> [ReferralOutcome] {
-        let today = today()
         let now = clock.now()
+        let today = CalendarDate(now, in: Self.timeZone)
         let validations = submissions.map { ReferralValidator.validate($0.event.data, today: today) }
         var valid: [(index: Int, referral: ValidReferral)] = []
         for (index, validation) in validations.enumerated() {
@@ -116,7 +114,7 @@ public struct ReferralDesk: Sendable {
         for (index, submission) in submissions.enumerated() {
             switch validations[index] {
             case .failure(let failure):
-                writes.reject(submission.event, failure)
+                try writes.reject(submission.event, failure)
                 outcomes.append(.rejected(failure.problems))
             case .success(let referral):
                 let submitter = submission.submitter ?? Submitter(actor: submission.event.source, role: Role.integrator.rawValue)

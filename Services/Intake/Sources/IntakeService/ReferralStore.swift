@@ -136,11 +136,11 @@ struct ReferralWrites {
         self.source = source
     }
 
-    mutating func reject(_ event: CloudEvent, _ failure: ReferralProblems) {
+    mutating func reject(_ event: CloudEvent, _ failure: ReferralProblems) throws {
         rejections.append(
             RejectionRow(
                 source: event.source, eventId: event.id, referralId: failure.referralId, problems: failure.problems))
-        try? emit(
+        try emit(
             .referralRejected,
             payload: ReferralRejected(
                 eventSource: event.source, eventId: event.id, referralId: failure.referralId, problems: failure.problems),
@@ -225,10 +225,7 @@ struct ReferralWrites {
             }
             assignments.append(assignment)
             try emit(
-                .caseAssigned,
-                payload: CaseAssigned(
-                    caseId: assignment.caseId, managerId: assignment.managerId, area: assignment.area, assignedAt: now,
-                    waitedSeconds: assignment.waitedSeconds),
+                .caseAssigned, payload: CaseAssigned(assignment, assignedAt: now),
                 key: assignment.caseId.uuidString.lowercased(), traceparent: trace)
         }
         if !served.contains(where: { $0.caseId == caseId }) {
