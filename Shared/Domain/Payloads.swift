@@ -248,6 +248,36 @@ public struct CasePhaseChanged: Codable, Sendable, Hashable {
     }
 }
 
+/// `nl.samenplan.plan.version-proposed.v1`, `.version-approved.v1`, `.version-sent-back.v1`:
+/// a family plan version and what became of it. Ids, numbers and counts only: the plan's
+/// text and the team lead's comment stay in planning.
+public struct PlanVersionChanged: Codable, Sendable, Hashable {
+    public var caseId: UUID
+    public var version: Int
+    public var area: String
+    /// The family manager, who is told when the team lead decides.
+    public var managerId: String?
+    public var goals: Int
+    public var safetyAgreements: Int
+    /// Who proposed the version (`.version-proposed`) or decided on it (the others).
+    public var by: String
+    public var at: Date
+
+    public init(
+        caseId: UUID, version: Int, area: String, managerId: String?, goals: Int, safetyAgreements: Int, by: String,
+        at: Date
+    ) {
+        self.caseId = caseId
+        self.version = version
+        self.area = area
+        self.managerId = managerId
+        self.goals = goals
+        self.safetyAgreements = safetyAgreements
+        self.by = by
+        self.at = at
+    }
+}
+
 /// `nl.samenplan.notification.delivered.v1` / `.failed.v1`: the outcome of one message.
 public struct NotificationOutcome: Codable, Sendable, Hashable {
     public var deliveryId: UUID

@@ -45,6 +45,9 @@ public struct EventType: RawRepresentable, Hashable, Sendable, CustomStringConve
 
     // Planning, on samenplan.planning.v1.
     public static let casePhaseChanged: EventType = "nl.samenplan.case.phase-changed.v1"
+    public static let planVersionProposed: EventType = "nl.samenplan.plan.version-proposed.v1"
+    public static let planVersionApproved: EventType = "nl.samenplan.plan.version-approved.v1"
+    public static let planVersionSentBack: EventType = "nl.samenplan.plan.version-sent-back.v1"
 
     // Notifications, on samenplan.notifications.v1.
     public static let notificationDelivered: EventType = "nl.samenplan.notification.delivered.v1"
@@ -56,7 +59,7 @@ public struct EventType: RawRepresentable, Hashable, Sendable, CustomStringConve
         .referralSubmitted, .nuisanceReported, .placementStarted, .placementEnded,
         .referralRejected, .referralAccepted, .caseOpened, .caseAssigned, .caseQueued, .courtOrderEnding,
         .signalRejected, .nuisanceRecorded, .placementRecorded,
-        .casePhaseChanged,
+        .casePhaseChanged, .planVersionProposed, .planVersionApproved, .planVersionSentBack,
         .notificationDelivered, .notificationFailed,
     ]
 }

@@ -14,14 +14,7 @@ import Testing
 @Suite(.serialized) struct PlanningAccessTests {
     @Test func aCaseIsShownToItsManagerAndTheTeamLeadOfItsAreaOnly() async throws {
         try await TestEnvironment.with { environment in
-            let apps: [any ApplicationProtocol] = [
-                try await ServiceRuntime.buildApplication(
-                    try Intake.definition(), configuration: try environment.configuration(for: "intake")),
-                try await ServiceRuntime.buildApplication(
-                    try Planning.definition(), configuration: try environment.configuration(for: "planning")),
-            ]
-            try await withRunningApplications(apps) { clients in
-                let (intake, planning) = (clients[0], clients[1])
+            try await withIntakeAndPlanning(environment) { intake, planning in
                 let admin = try await environment.token(role: .admin)
                 try await registerManager(intake, token: admin, id: "fm-borsele", areas: ["borsele"], maxCaseload: 5)
                 try await environment.withProducer { producer in
@@ -58,4 +51,18 @@ import Testing
             }
         }
     }
+}
+
+/// Intake and planning running against the test environment, with their HTTP clients.
+func withIntakeAndPlanning(
+    _ environment: TestEnvironment,
+    _ body: @Sendable (_ intake: any TestClientProtocol, _ planning: any TestClientProtocol) async throws -> Void
+) async throws {
+    let apps: [any ApplicationProtocol] = [
+        try await ServiceRuntime.buildApplication(
+            try Intake.definition(), configuration: try environment.configuration(for: "intake")),
+        try await ServiceRuntime.buildApplication(
+            try Planning.definition(), configuration: try environment.configuration(for: "planning")),
+    ]
+    try await withRunningApplications(apps) { clients in try await body(clients[0], clients[1]) }
 }

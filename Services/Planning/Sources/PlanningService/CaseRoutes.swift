@@ -14,44 +14,27 @@ enum CaseRoutes {
             guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)) else {
                 throw Problem.badRequest("The case id must be a UUID.")
             }
-            // The refusal is audited too, so the transaction commits either way and the 404 is
-            // thrown after it.
-            let found = try await database.transaction { connection -> Response? in
-                let rows = try await connection.query(
-                    """
-                    SELECT area, framework, urgency, manager_id, phase, opened_at, phase_changed_at
-                    FROM cases WHERE id = \(id)
-                    """, logger: context.logger
-                ).collect()
-                guard let row = rows.first else { return nil }
-                let (area, framework, urgency, managerId, phase, openedAt, phaseChangedAt) =
-                    try row.decode((String, String, String, String?, String, Date, Date).self)
-
-                // A family is shown only to whom may see it: its own manager, the team lead of
-                // its area, an admin. Others get the same 404 as for a case that does not
-                // exist, so case ids reveal nothing; the refusal is audited.
-                let allowed = caller.maySeeCase(managedBy: managerId, inArea: area)
-                try await AuditLog.record(
-                    AuditEntry(caller, "read", "case", id, caseId: id, allowed: allowed), on: connection, logger: context.logger)
-                guard allowed else { return nil }
-
+            return try await CaseAccess.withCase(
+                id, for: caller, action: "read", database: database, logger: context.logger
+            ) { found, connection in
                 var history: [JSON] = []
                 let phases = try await connection.query(
-                    "SELECT phase, changed_at FROM phase_history WHERE case_id = \(id) ORDER BY changed_at",
+                    "SELECT phase, changed_at FROM phase_history WHERE case_id = \(found.id) ORDER BY changed_at",
                     logger: context.logger)
                 for try await (phase, at) in phases.decode((String, Date).self) {
                     history.append(.object(["phase": .string(phase), "at": .string(Timestamp.format(at))]))
                 }
                 var body: [String: JSON] = [
-                    "id": .string(id.uuidString.lowercased()), "area": .string(area), "framework": .string(framework),
-                    "urgency": .string(urgency), "phase": .string(phase), "openedAt": .string(Timestamp.format(openedAt)),
-                    "phaseChangedAt": .string(Timestamp.format(phaseChangedAt)), "phaseHistory": .array(history),
+                    "id": .string(found.id.uuidString.lowercased()), "area": .string(found.area),
+                    "framework": .string(found.framework), "urgency": .string(found.urgency),
+                    "phase": .string(found.phase.rawValue), "openedAt": .string(Timestamp.format(found.openedAt)),
+                    "phaseChangedAt": .string(Timestamp.format(found.phaseChangedAt)), "phaseHistory": .array(history),
                 ]
-                body["managerId"] = managerId.map(JSON.string) ?? .null
-                return try .json(.object(body))
+                body["managerId"] = found.managerId.map(JSON.string) ?? .null
+                return try Response.json(.object(body))
             }
-            guard let found else { throw Problem.notFound("No case \(id).") }
-            return found
         }
+
+        PlanRoutes.add(to: group, environment: environment)
     }
 }

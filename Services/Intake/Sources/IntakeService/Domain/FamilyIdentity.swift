@@ -1,4 +1,5 @@
 import Foundation
+import SamenplanDomain
 
 /// Recognises "the same family" across referrals, so that a referral for a family that
 /// already has an open case joins that case instead of opening a second one (DESIGN.md,

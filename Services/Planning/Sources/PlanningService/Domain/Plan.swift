@@ -1,0 +1,153 @@
+import Foundation
+import SamenplanDomain
+
+/// The family plan (plan van aanpak): what everyone works from. Every change the family
+/// manager proposes is a new version; it takes effect when the team lead approves it.
+///
+/// The plan holds the family's own words (situation, concerns, strengths, goals): it stays in
+/// planning's tables and never goes into an event. Events carry the case id, the version
+/// and counts only.
+public struct PlanContent: Codable, Sendable, Equatable {
+    /// Where a talent stands on Inspireren → Leren → Werken (ILW).
+    public enum TalentStage: String, Codable, Sendable, CaseIterable, Comparable {
+        case inspire, learn, work
+
+        public static func < (lhs: TalentStage, rhs: TalentStage) -> Bool {
+            allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+        }
+    }
+
+    /// The ILW age bands (DESIGN.md, domain table): 4–12 gain experience, 12–18 take
+    /// responsibility, 18+ are responsible in a learning or work place.
+    public enum AgeBand: String, Codable, Sendable, CaseIterable {
+        case fourToTwelve = "4-12"
+        case twelveToEighteen = "12-18"
+        case adult = "18+"
+
+        /// The furthest stage a member of this band is expected to reach.
+        public var furthestStage: TalentStage {
+            switch self {
+            case .fourToTwelve: .inspire
+            case .twelveToEighteen: .learn
+            case .adult: .work
+            }
+        }
+    }
+
+    public struct Talent: Codable, Sendable, Equatable {
+        /// The member, by intake's reference (names stay in intake).
+        public var memberRef: String
+        public var talent: String
+        public var stage: TalentStage
+        public var ageBand: AgeBand
+
+        public init(memberRef: String, talent: String, stage: TalentStage, ageBand: AgeBand) {
+            self.memberRef = memberRef
+            self.talent = talent
+            self.stage = stage
+            self.ageBand = ageBand
+        }
+    }
+
+    /// Who is responsible for a goal.
+    public struct Responsible: Codable, Sendable, Equatable {
+        public enum Kind: String, Codable, Sendable, CaseIterable {
+            case member, network, organisation, volunteer
+        }
+
+        public var kind: Kind
+        /// A member reference for `member`; a name or description otherwise.
+        public var who: String
+
+        public init(kind: Kind, who: String) {
+            self.kind = kind
+            self.who = who
+        }
+    }
+
+    public struct Goal: Codable, Sendable, Equatable {
+        /// Stable across versions, so a goal can be followed from version to version.
+        public var id: String
+        public var what: String
+        public var responsible: Responsible
+        /// `yyyy-MM-dd`.
+        public var dueOn: String
+        public var reached: Bool?
+
+        public init(id: String, what: String, responsible: Responsible, dueOn: String, reached: Bool? = nil) {
+            self.id = id
+            self.what = what
+            self.responsible = responsible
+            self.dueOn = dueOn
+            self.reached = reached
+        }
+    }
+
+    public var currentSituation: String
+    public var concerns: [String]
+    public var strengths: [String]
+    public var talents: [Talent]
+    public var goals: [Goal]
+    public var safetyAgreements: [String]
+
+    public init(
+        currentSituation: String, concerns: [String] = [], strengths: [String] = [], talents: [Talent] = [],
+        goals: [Goal] = [], safetyAgreements: [String] = []
+    ) {
+        self.currentSituation = currentSituation
+        self.concerns = concerns
+        self.strengths = strengths
+        self.talents = talents
+        self.goals = goals
+        self.safetyAgreements = safetyAgreements
+    }
+
+    /// One broken rule of a plan, at its JSON pointer.
+    public struct Problem: Sendable, Equatable {
+        public var rule: String
+        public var pointer: String
+        public var detail: String
+    }
+
+    /// Every rule the plan breaks (empty: it may be proposed). Shape and types were checked
+    /// by decoding; these are the method's rules on the values.
+    public func problems() -> [Problem] {
+        var problems: [Problem] = []
+        func text(_ value: String, at pointer: String, limit: Int = 4000) {
+            let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
+            if trimmed.isEmpty {
+                problems.append(Problem(rule: "required", pointer: pointer, detail: "must not be empty"))
+            } else if value.count > limit {
+                problems.append(Problem(rule: "too-long", pointer: pointer, detail: "at most \(limit) characters"))
+            }
+        }
+        text(currentSituation, at: "/currentSituation", limit: 20000)
+        for (index, concern) in concerns.enumerated() { text(concern, at: "/concerns/\(index)") }
+        for (index, strength) in strengths.enumerated() { text(strength, at: "/strengths/\(index)") }
+        for (index, agreement) in safetyAgreements.enumerated() { text(agreement, at: "/safetyAgreements/\(index)") }
+        for (index, talent) in talents.enumerated() {
+            text(talent.memberRef, at: "/talents/\(index)/memberRef", limit: 100)
+            text(talent.talent, at: "/talents/\(index)/talent", limit: 200)
+            if talent.stage > talent.ageBand.furthestStage {
+                problems.append(
+                    Problem(
+                        rule: "stage-beyond-age-band", pointer: "/talents/\(index)/stage",
+                        detail: "age band \(talent.ageBand.rawValue) reaches \(talent.ageBand.furthestStage.rawValue) at most"))
+            }
+        }
+        var goalIds: Set<String> = []
+        for (index, goal) in goals.enumerated() {
+            text(goal.id, at: "/goals/\(index)/id", limit: 100)
+            if !goalIds.insert(goal.id).inserted {
+                problems.append(Problem(rule: "duplicate", pointer: "/goals/\(index)/id", detail: "goal ids are unique"))
+            }
+            text(goal.what, at: "/goals/\(index)/what")
+            text(goal.responsible.who, at: "/goals/\(index)/responsible/who", limit: 200)
+            if CalendarDate(goal.dueOn) == nil {
+                problems.append(
+                    Problem(rule: "date", pointer: "/goals/\(index)/dueOn", detail: "a date as yyyy-MM-dd"))
+            }
+        }
+        return problems
+    }
+}

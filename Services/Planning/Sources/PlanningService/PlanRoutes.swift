@@ -1,0 +1,287 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import PostgresNIO
+import SamenplanDomain
+import SamenplanEventing
+import SamenplanServer
+import SamenplanStorage
+
+/// The family plan over HTTP (docs/openapi/planning.yaml): versions with ETags, the team
+/// lead's decision, and the phase change whose guards are the method's rules.
+///
+/// Concurrency: the ETag of a case's plan is its latest version number. A change must name
+/// the version it was made on (`If-Match`), or `If-None-Match: *` for the first one; the
+/// case row is locked while the version is written, so of two edits made on the same
+/// version exactly one wins and the other gets `412`.
+enum PlanRoutes {
+    struct Proposal: Decodable, Sendable {
+        var plan: PlanContent
+        var reason: String
+    }
+
+    struct Decision: Decodable, Sendable {
+        enum Verdict: String, Decodable, Sendable {
+            case approve
+            case sendBack = "send-back"
+        }
+
+        var decision: Verdict
+        var comment: String?
+    }
+
+    struct PhaseChange: Decodable, Sendable {
+        var phase: Phase
+    }
+
+    static func add(to group: RouterGroup<SamenplanRequestContext>, environment: ServiceEnvironment) {
+        let database = environment.database
+        let source = environment.source
+        let clock = environment.clock
+
+        group.get("cases/:id/plan") { _, context -> Response in
+            try await readingPlan(context, database) { id, connection, logger in
+                guard let latest = try await PlanStore.versions(of: id, on: connection, logger: logger, number: nil).last
+                else { throw Problem.notFound("The case has no plan yet.") }
+                let approved = try await PlanStore.latestApproved(of: id, on: connection, logger: logger)
+                var body = latest.json(withContent: true)
+                body["approvedVersion"] = approved.map { .number(Double($0.version)) } ?? .null
+                return try Response.json(.object(body)).withETag(latest.version)
+            }
+        }
+
+        group.get("cases/:id/plan/versions") { _, context -> Response in
+            try await readingPlan(context, database) { id, connection, logger in
+                let versions = try await PlanStore.versions(of: id, on: connection, logger: logger, number: nil)
+                return try Response.json(.object(["items": .array(versions.map { .object($0.json(withContent: false)) })]))
+            }
+        }
+
+        group.get("cases/:id/plan/versions/:version") { _, context -> Response in
+            let number = try versionNumber(context)
+            return try await readingPlan(context, database) { id, connection, logger in
+                guard let version = try await PlanStore.versions(of: id, on: connection, logger: logger, number: number).first
+                else { throw Problem.notFound("The plan has no version \(number).") }
+                return try Response.json(.object(version.json(withContent: true)))
+            }
+        }
+
+        // A new version of the plan, proposed by the family's manager.
+        group.put("cases/:id/plan") { request, context -> Response in
+            let caller = try context.require(.familyManager, .admin)
+            let id = try caseID(context)
+            let precondition = try Precondition(request.headers)
+            let proposal = try await request.decode(as: Proposal.self, context: context)
+            let reason = proposal.reason.trimmingCharacters(in: .whitespacesAndNewlines)
+            var problems = proposal.plan.problems().map {
+                Problem.Item(rule: $0.rule, pointer: "/plan" + $0.pointer, detail: $0.detail)
+            }
+            if !(1...2000).contains(reason.count) {
+                problems.append(.init(rule: "length", pointer: "/reason", detail: "1–2000 characters: why this change"))
+            }
+            guard problems.isEmpty else {
+                throw Problem.badRequest("The plan breaks \(problems.count) rule(s).", problems: problems)
+            }
+            let now = clock.now()
+            let logger = context.logger
+            return try await CaseAccess.withCase(
+                id, for: caller, purpose: .manage, action: "propose", resourceType: "plan", lock: true,
+                database: database, logger: logger
+            ) { found, connection in
+                guard found.phase != .closed else { throw Problem.conflict("The case is closed; its plan no longer changes.") }
+                let current = try await PlanStore.latestVersionNumber(of: id, on: connection, logger: logger)
+                try precondition.check(current: current)
+                let version = current + 1
+                let content = String(decoding: try JSONCoding.encoder.encode(proposal.plan), as: UTF8.self)
+                try await connection.query(
+                    """
+                    INSERT INTO plan_versions (case_id, version, content, reason, author, created_at)
+                    VALUES (\(id), \(version), \(content)::jsonb, \(reason), \(caller.subject), \(now))
+                    """, logger: logger)
+                try await EventContext(connection: connection, logger: logger, source: source).emit(
+                    .planVersionProposed,
+                    payload: PlanVersionChanged(
+                        caseId: id, version: version, area: found.area, managerId: found.managerId,
+                        goals: proposal.plan.goals.count, safetyAgreements: proposal.plan.safetyAgreements.count,
+                        by: caller.subject, at: now),
+                    on: Topic.planning, key: id.uuidString.lowercased(), traceparent: nil)
+                let stored = PlanStore.Version(
+                    version: version, status: "proposed", content: proposal.plan, reason: reason, author: caller.subject,
+                    createdAt: now)
+                return try Response.json(.object(stored.json(withContent: true)), status: .created).withETag(version)
+            }
+        }
+
+        // The team lead approves a proposed version, or sends it back with a comment.
+        group.post("cases/:id/plan/versions/:version/decision") { request, context -> Response in
+            let caller = try context.require(.teamLead, .admin)
+            let id = try caseID(context)
+            let number = try versionNumber(context)
+            let decision = try await request.decode(as: Decision.self, context: context)
+            let comment = decision.comment?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+            if decision.decision == .sendBack && comment.isEmpty {
+                throw Problem.badRequest(
+                    "Sending a plan back needs a comment.",
+                    problems: [.init(rule: "required", pointer: "/comment", detail: "say what to change")])
+            }
+            let now = clock.now()
+            let logger = context.logger
+            return try await CaseAccess.withCase(
+                id, for: caller, purpose: .decide, action: "decide", resourceType: "plan", lock: true,
+                database: database, logger: logger
+            ) { found, connection in
+                guard var version = try await PlanStore.versions(of: id, on: connection, logger: logger, number: number).first
+                else { throw Problem.notFound("The plan has no version \(number).") }
+                guard version.status == "proposed" else {
+                    throw Problem.conflict("Version \(number) was decided on already (\(version.status)).")
+                }
+                let latest = try await PlanStore.latestVersionNumber(of: id, on: connection, logger: logger)
+                guard latest == number else {
+                    throw Problem.conflict("Version \(number) is not the latest (\(latest)); decide on the latest.")
+                }
+                version.status = decision.decision == .approve ? "approved" : "sent-back"
+                try await connection.query(
+                    """
+                    UPDATE plan_versions SET status = \(version.status), decided_by = \(caller.subject), decided_at = \(now),
+                                             decision_comment = \(comment.isEmpty ? nil : comment)
+                    WHERE case_id = \(id) AND version = \(number)
+                    """, logger: logger)
+                version.decidedBy = caller.subject
+                version.decidedAt = now
+                version.comment = comment.isEmpty ? nil : comment
+                try await EventContext(connection: connection, logger: logger, source: source).emit(
+                    decision.decision == .approve ? .planVersionApproved : .planVersionSentBack,
+                    payload: PlanVersionChanged(
+                        caseId: id, version: number, area: found.area, managerId: found.managerId,
+                        goals: version.content.goals.count, safetyAgreements: version.content.safetyAgreements.count,
+                        by: caller.subject, at: now),
+                    on: Topic.planning, key: id.uuidString.lowercased(), traceparent: nil)
+                return try Response.json(.object(version.json(withContent: false)))
+            }
+        }
+
+        // The case moves to its next phase when the method's conditions are met.
+        group.post("cases/:id/phase") { request, context -> Response in
+            let caller = try context.require(.familyManager, .admin)
+            let id = try caseID(context)
+            let change = try await request.decode(as: PhaseChange.self, context: context)
+            let now = clock.now()
+            let logger = context.logger
+            return try await CaseAccess.withCase(
+                id, for: caller, purpose: .manage, action: "change-phase", lock: true, database: database, logger: logger
+            ) { found, connection in
+                let facts = try await PlanStore.facts(about: found, on: connection, logger: logger)
+                let unmet = CaseLifecycle.unmetConditions(toEnter: change.phase, facts: facts)
+                guard unmet.isEmpty else {
+                    throw Problem(
+                        .conflict, type: "phase-conditions-unmet",
+                        title: "The case cannot move to \(change.phase.rawValue) yet",
+                        detail: unmet.map(\.detail).joined(separator: " "),
+                        problems: unmet.map { .init(rule: $0.rule, pointer: "", detail: $0.detail) })
+                }
+                try await connection.query(
+                    "UPDATE cases SET phase = \(change.phase.rawValue), phase_changed_at = \(now) WHERE id = \(id)",
+                    logger: logger)
+                try await connection.query(
+                    """
+                    INSERT INTO phase_history (case_id, phase, previous_phase, changed_at)
+                    VALUES (\(id), \(change.phase.rawValue), \(found.phase.rawValue), \(now))
+                    """, logger: logger)
+                try await EventContext(connection: connection, logger: logger, source: source).emit(
+                    .casePhaseChanged,
+                    payload: CasePhaseChanged(
+                        caseId: id, phase: change.phase, previousPhase: found.phase, area: found.area,
+                        managerId: found.managerId, changedAt: now),
+                    on: Topic.planning, key: id.uuidString.lowercased(), traceparent: nil)
+                return try Response.json(
+                    .object([
+                        "id": .string(id.uuidString.lowercased()), "phase": .string(change.phase.rawValue),
+                        "previousPhase": .string(found.phase.rawValue), "phaseChangedAt": .string(Timestamp.format(now)),
+                    ]))
+            }
+        }
+    }
+
+    /// A read of the case's plan, by whoever may see the case (audited as a `plan` read).
+    static func readingPlan(
+        _ context: SamenplanRequestContext, _ database: Database,
+        _ body: @Sendable (UUID, PostgresConnection, Logger) async throws -> Response
+    ) async throws -> Response {
+        let caller = try context.require(.familyManager, .teamLead, .admin)
+        let id = try caseID(context)
+        let logger = context.logger
+        return try await CaseAccess.withCase(
+            id, for: caller, action: "read", resourceType: "plan", database: database, logger: logger
+        ) { _, connection in try await body(id, connection, logger) }
+    }
+
+    static func caseID(_ context: SamenplanRequestContext) throws -> UUID {
+        guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)) else {
+            throw Problem.badRequest("The case id must be a UUID.")
+        }
+        return id
+    }
+
+    static func versionNumber(_ context: SamenplanRequestContext) throws -> Int {
+        guard let number = context.parameters.get("version").flatMap(Int.init), number > 0 else {
+            throw Problem.badRequest("The version must be a positive whole number.")
+        }
+        return number
+    }
+}
+
+/// What a change to the plan was made on: `If-Match: "<version>"`, or `If-None-Match: *`
+/// for the first version. Without either the change is refused (`428`): a client must say
+/// which version it saw.
+struct Precondition: Sendable {
+    enum Expected: Sendable, Equatable {
+        case noPlanYet
+        case version(Int)
+    }
+
+    var expected: Expected
+
+    init(_ headers: HTTPFields) throws {
+        if let match = headers[.ifMatch] {
+            let tag = match.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "W/", with: "")
+                .trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+            guard let version = Int(tag), version > 0 else {
+                throw Problem.badRequest("If-Match must be the plan's ETag, for example \"3\".")
+            }
+            expected = .version(version)
+        } else if headers[.ifNoneMatch]?.trimmingCharacters(in: .whitespaces) == "*" {
+            expected = .noPlanYet
+        } else {
+            throw Problem(
+                .preconditionRequired, type: "precondition-required", title: "Say which version you changed",
+                detail: "Send If-Match with the plan's ETag, or If-None-Match: * for the first version.")
+        }
+    }
+
+    /// `412` when the plan moved on since the client read it.
+    func check(current: Int) throws {
+        let matches =
+            switch expected {
+            case .noPlanYet: current == 0
+            case .version(let version): version == current
+            }
+        guard matches else {
+            throw Problem(
+                .preconditionFailed, type: "plan-changed", title: "The plan changed meanwhile",
+                detail: current == 0
+                    ? "The case has no plan yet: send If-None-Match: * for the first version."
+                    : "The latest version is \(current): read it, and make your change on that one.",
+                headers: [.eTag: "\"\(current)\""])
+        }
+    }
+}
+
+extension Response {
+    /// The plan version's ETag.
+    func withETag(_ version: Int) -> Response {
+        var response = self
+        response.headers[.eTag] = "\"\(version)\""
+        return response
+    }
+}

@@ -1,0 +1,93 @@
+import Foundation
+import Logging
+import PostgresNIO
+import SamenplanDomain
+
+/// Reads of the versioned family plan (`plan_versions`), and the facts about a case that
+/// the lifecycle's guards look at.
+enum PlanStore {
+    struct Version: Sendable {
+        var version: Int
+        var status: String
+        var content: PlanContent
+        var reason: String
+        var author: String
+        var createdAt: Date
+        var decidedBy: String?
+        var decidedAt: Date?
+        var comment: String?
+
+        /// The version as the API shows it; `withContent: false` for lists.
+        func json(withContent: Bool) -> [String: JSON] {
+            var body: [String: JSON] = [
+                "version": .number(Double(version)), "status": .string(status), "reason": .string(reason),
+                "author": .string(author), "createdAt": .string(Timestamp.format(createdAt)),
+                "decidedBy": decidedBy.map(JSON.string) ?? .null,
+                "decidedAt": decidedAt.map { .string(Timestamp.format($0)) } ?? .null,
+                "comment": comment.map(JSON.string) ?? .null,
+            ]
+            if withContent { body["plan"] = (try? JSON(encoding: content)) ?? .null }
+            return body
+        }
+    }
+
+    /// The plan's versions in order, or only version `number`.
+    static func versions(of caseId: UUID, on connection: PostgresConnection, logger: Logger, number: Int?) async throws
+        -> [Version]
+    {
+        let rows = try await connection.query(
+            """
+            SELECT version, status, content::text, reason, author, created_at, decided_by, decided_at, decision_comment
+            FROM plan_versions WHERE case_id = \(caseId) AND (\(number)::int IS NULL OR version = \(number))
+            ORDER BY version
+            """, logger: logger)
+        var versions: [Version] = []
+        for try await (version, status, content, reason, author, createdAt, decidedBy, decidedAt, comment) in rows.decode(
+            (Int, String, String, String, String, Date, String?, Date?, String?).self)
+        {
+            versions.append(
+                Version(
+                    version: version, status: status,
+                    content: try JSONCoding.decoder.decode(PlanContent.self, from: Data(content.utf8)), reason: reason,
+                    author: author, createdAt: createdAt, decidedBy: decidedBy, decidedAt: decidedAt, comment: comment))
+        }
+        return versions
+    }
+
+    /// The latest version's number; 0 when the case has no plan yet.
+    static func latestVersionNumber(of caseId: UUID, on connection: PostgresConnection, logger: Logger) async throws
+        -> Int
+    {
+        let rows = try await connection.query(
+            "SELECT COALESCE(max(version), 0) FROM plan_versions WHERE case_id = \(caseId)", logger: logger
+        ).collect()
+        return try rows.first?.decode(Int.self) ?? 0
+    }
+
+    /// The plan in effect: the latest approved version.
+    static func latestApproved(of caseId: UUID, on connection: PostgresConnection, logger: Logger) async throws
+        -> Version?
+    {
+        let rows = try await connection.query(
+            """
+            SELECT max(version) FROM plan_versions WHERE case_id = \(caseId) AND status = 'approved'
+            """, logger: logger
+        ).collect()
+        guard let number = try rows.first?.decode(Int?.self) else { return nil }
+        return try await versions(of: caseId, on: connection, logger: logger, number: number).first
+    }
+
+    /// What the lifecycle's guards look at. Evaluations, the continuation plan, the safety
+    /// assessment and the handover have no tables yet (issue 4, next steps): until they do,
+    /// a case cannot pass the guards that need them.
+    static func facts(about found: PlanningCase, on connection: PostgresConnection, logger: Logger) async throws
+        -> CaseFacts
+    {
+        let approved = try await latestApproved(of: found.id, on: connection, logger: logger)
+        return CaseFacts(
+            phase: found.phase,
+            approvedPlan: approved.map {
+                .init(goals: $0.content.goals.count, safetyAgreements: $0.content.safetyAgreements.count)
+            })
+    }
+}

@@ -1,0 +1,57 @@
+import PlanningService
+import SamenplanDomain
+import Testing
+
+// The family plan's rules on its values (issue 4, item 2). Shape and types are checked by
+// decoding; these are the method's rules.
+
+private let goal = PlanContent.Goal(
+    id: "g1", what: "Vaste bedtijden", responsible: .init(kind: .member, who: "p1"), dueOn: "2027-03-01")
+
+@Suite("Family plan")
+struct PlanContentTests {
+    @Test("a complete plan breaks no rule")
+    func validPlan() {
+        let plan = PlanContent(
+            currentSituation: "Moeder alleen met twee kinderen.", concerns: ["Ruzies"], strengths: ["Oma"],
+            talents: [.init(memberRef: "c1", talent: "voetbal", stage: .learn, ageBand: .twelveToEighteen)],
+            goals: [goal], safetyAgreements: ["Bij ruzie belt moeder oma"])
+        #expect(plan.problems().isEmpty)
+    }
+
+    @Test("each age band reaches its own ILW stage, and no further", arguments: PlanContent.AgeBand.allCases)
+    func stagesPerAgeBand(band: PlanContent.AgeBand) {
+        let furthest: [PlanContent.AgeBand: PlanContent.TalentStage] = [
+            .fourToTwelve: .inspire, .twelveToEighteen: .learn, .adult: .work,
+        ]
+        #expect(band.furthestStage == furthest[band])
+        for stage in PlanContent.TalentStage.allCases {
+            let plan = PlanContent(
+                currentSituation: "x", talents: [.init(memberRef: "c1", talent: "tekenen", stage: stage, ageBand: band)])
+            let beyond = plan.problems().map(\.rule) == ["stage-beyond-age-band"]
+            #expect(beyond == (stage > furthest[band]!), "\(stage) at \(band)")
+        }
+    }
+
+    @Test("every broken rule is named at its pointer")
+    func everyProblemNamed() {
+        var duplicate = goal
+        duplicate.dueOn = "2027-02-30"
+        duplicate.what = "  "
+        let plan = PlanContent(
+            currentSituation: "", concerns: [""], talents: [.init(memberRef: "", talent: "x", stage: .inspire, ageBand: .adult)],
+            goals: [goal, duplicate], safetyAgreements: ["ok", "\n"])
+        let found = plan.problems().map { "\($0.rule) \($0.pointer)" }
+        #expect(
+            found == [
+                "required /currentSituation", "required /concerns/0", "required /safetyAgreements/1",
+                "required /talents/0/memberRef", "duplicate /goals/1/id", "required /goals/1/what", "date /goals/1/dueOn",
+            ])
+    }
+
+    @Test("texts have limits")
+    func limits() {
+        let plan = PlanContent(currentSituation: String(repeating: "a", count: 20001))
+        #expect(plan.problems().map(\.rule) == ["too-long"])
+    }
+}
