@@ -278,6 +278,52 @@ public struct PlanVersionChanged: Codable, Sendable, Hashable {
     }
 }
 
+/// `nl.samenplan.evaluation.recorded.v1`: the family manager recorded an evaluation held
+/// with everyone; the next one is due at `nextDueAt`. The outcome and attendees stay in
+/// planning.
+public struct EvaluationRecorded: Codable, Sendable, Hashable {
+    public var caseId: UUID
+    public var area: String
+    public var managerId: String?
+    public var heldOn: String
+    public var attendees: Int
+    public var planAdjusted: Bool
+    public var nextDueAt: Date?
+
+    public init(
+        caseId: UUID, area: String, managerId: String?, heldOn: String, attendees: Int, planAdjusted: Bool,
+        nextDueAt: Date?
+    ) {
+        self.caseId = caseId
+        self.area = area
+        self.managerId = managerId
+        self.heldOn = heldOn
+        self.attendees = attendees
+        self.planAdjusted = planAdjusted
+        self.nextDueAt = nextDueAt
+    }
+}
+
+/// `nl.samenplan.evaluation.due.v1` (a reminder to the manager) and `.overdue.v1` (an
+/// escalation to the team lead): the support phase's evaluation rhythm.
+public struct EvaluationReminder: Codable, Sendable, Hashable {
+    public var caseId: UUID
+    public var area: String
+    public var managerId: String?
+    /// The last evaluation's day; absent when none was held since the case entered support.
+    public var lastHeldOn: String?
+    /// The moment the evaluation became due (or overdue).
+    public var since: Date
+
+    public init(caseId: UUID, area: String, managerId: String?, lastHeldOn: String?, since: Date) {
+        self.caseId = caseId
+        self.area = area
+        self.managerId = managerId
+        self.lastHeldOn = lastHeldOn
+        self.since = since
+    }
+}
+
 /// `nl.samenplan.notification.delivered.v1` / `.failed.v1`: the outcome of one message.
 public struct NotificationOutcome: Codable, Sendable, Hashable {
     public var deliveryId: UUID

@@ -48,6 +48,9 @@ public struct EventType: RawRepresentable, Hashable, Sendable, CustomStringConve
     public static let planVersionProposed: EventType = "nl.samenplan.plan.version-proposed.v1"
     public static let planVersionApproved: EventType = "nl.samenplan.plan.version-approved.v1"
     public static let planVersionSentBack: EventType = "nl.samenplan.plan.version-sent-back.v1"
+    public static let evaluationRecorded: EventType = "nl.samenplan.evaluation.recorded.v1"
+    public static let evaluationDue: EventType = "nl.samenplan.evaluation.due.v1"
+    public static let evaluationOverdue: EventType = "nl.samenplan.evaluation.overdue.v1"
 
     // Notifications, on samenplan.notifications.v1.
     public static let notificationDelivered: EventType = "nl.samenplan.notification.delivered.v1"
@@ -60,6 +63,7 @@ public struct EventType: RawRepresentable, Hashable, Sendable, CustomStringConve
         .referralRejected, .referralAccepted, .caseOpened, .caseAssigned, .caseQueued, .courtOrderEnding,
         .signalRejected, .nuisanceRecorded, .placementRecorded,
         .casePhaseChanged, .planVersionProposed, .planVersionApproved, .planVersionSentBack,
+        .evaluationRecorded, .evaluationDue, .evaluationOverdue,
         .notificationDelivered, .notificationFailed,
     ]
 }

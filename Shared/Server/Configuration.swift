@@ -62,6 +62,8 @@ public struct ServiceConfiguration: Sendable {
     /// table and the docker-compose check know every variable of the suite.
     public static let serviceVariables: [ConfigVariable] = [
         ConfigVariable("INTAKE_COURT_ORDER_NOTICE_MONTHS", default: "3", "intake: months before a court order ends that its family manager is warned (nl.samenplan.court-order.ending.v1)"),
+        ConfigVariable("PLANNING_EVALUATION_DUE_WEEKS", default: "6", "planning: weeks after the last evaluation (or the start of support) that the next is due (nl.samenplan.evaluation.due.v1)"),
+        ConfigVariable("PLANNING_EVALUATION_OVERDUE_WEEKS", default: "8", "planning: weeks after the last evaluation that it is overdue and the team lead is told (nl.samenplan.evaluation.overdue.v1)"),
         ConfigVariable("NOTIFICATIONS_WEBHOOK_URL", "notifications: webhook for recipients that registered no channel of their own (unset: such messages fail as undeliverable)"),
         ConfigVariable("NOTIFICATIONS_WEBHOOK_SECRET", "notifications: HMAC-SHA256 key (at least 16 characters) for the webhook signature header"),
         ConfigVariable("NOTIFICATIONS_MAX_ATTEMPTS", default: "8", "notifications: attempts per message before it is given up and marked failed"),

@@ -66,3 +66,45 @@ func withIntakeAndPlanning(
     ]
     try await withRunningApplications(apps) { clients in try await body(clients[0], clients[1]) }
 }
+
+/// One family's case in planning, opened through intake (area `borsele`, manager
+/// `fm-borsele`), and a way to call planning's routes about it.
+struct PlanningCase: Sendable {
+    let id: String
+    let planning: any TestClientProtocol
+    let manager: String
+    let lead: String
+
+    /// Registers the manager, publishes a referral and waits until planning shows the case
+    /// to its manager (it has consumed intake's case.opened and case.assigned).
+    static func open(
+        _ environment: TestEnvironment, intake: any TestClientProtocol, planning: any TestClientProtocol,
+        referralId: String
+    ) async throws -> PlanningCase {
+        try await registerManager(
+            intake, token: try await environment.token(role: .admin), id: "fm-borsele", areas: ["borsele"], maxCaseload: 5)
+        try await environment.withProducer { producer in
+            try await producer.send(
+                topic: Topic.referrals, key: nil,
+                value: try referralEvent(referralId: referralId, area: "borsele").structuredBytes())
+        }
+        let id = try #require(try await openedCaseId(environment, referralId: referralId))
+        let opened = PlanningCase(
+            id: id, planning: planning,
+            manager: try await environment.token(role: .familyManager, subject: "fm-borsele"),
+            lead: try await environment.token(role: .teamLead, subject: "tl-borsele", areas: ["borsele"]))
+        #expect(try await eventually { try await opened.call(.get, "", opened.manager).status == .ok })
+        return opened
+    }
+
+    /// `method` on `/v1/cases/{id}<path>` with `token` and an optional JSON body.
+    func call(
+        _ method: HTTPRequest.Method, _ path: String, _ token: String, _ json: JSON? = nil, headers extra: HTTPFields = [:]
+    ) async throws -> TestResponse {
+        var headers: HTTPFields = [.authorization: "Bearer \(token)", .contentType: "application/json"]
+        headers.append(contentsOf: extra)
+        return try await planning.execute(
+            uri: "/v1/cases/\(id)\(path)", method: method, headers: headers,
+            body: try json.map { ByteBuffer(bytes: try JSONCoding.encoder.encode($0)) })
+    }
+}

@@ -31,8 +31,6 @@ import Testing
         ])
     }
 
-    func body(_ json: JSON) throws -> ByteBuffer { ByteBuffer(bytes: try JSONCoding.encoder.encode(json)) }
-
     func decoded(_ response: TestResponse) throws -> JSON {
         try JSONCoding.decoder.decode(JSON.self, from: Data(buffer: response.body))
     }
@@ -40,34 +38,13 @@ import Testing
     @Test func aPlanIsVersionedApprovedAndOpensTheSupportPhase() async throws {
         try await TestEnvironment.with { environment in
             try await withIntakeAndPlanning(environment) { intake, planning in
-                try await registerManager(
-                    intake, token: try await environment.token(role: .admin), id: "fm-borsele", areas: ["borsele"],
-                    maxCaseload: 5)
-                try await environment.withProducer { producer in
-                    try await producer.send(
-                        topic: Topic.referrals, key: nil,
-                        value: try referralEvent(referralId: "VT-PLAN", area: "borsele").structuredBytes())
-                }
-                let caseId = try #require(try await openedCaseId(environment, referralId: "VT-PLAN"))
-                let manager = try await environment.token(role: .familyManager, subject: "fm-borsele")
-                let lead = try await environment.token(role: .teamLead, subject: "tl-borsele", areas: ["borsele"])
-
-                @Sendable func call(
-                    _ method: HTTPRequest.Method, _ path: String, _ token: String, _ json: JSON? = nil,
-                    headers extra: HTTPFields = [:]
-                ) async throws -> TestResponse {
-                    var headers: HTTPFields = [.authorization: "Bearer \(token)", .contentType: "application/json"]
-                    headers.append(contentsOf: extra)
-                    return try await planning.execute(
-                        uri: "/v1/cases/\(caseId)\(path)", method: method, headers: headers,
-                        body: try json.map { try body($0) })
-                }
-                // Planning has the case once it has consumed intake's case.opened and case.assigned.
-                #expect(try await eventually { try await call(.get, "", manager).status == .ok })
+                let opened = try await PlanningCase.open(
+                    environment, intake: intake, planning: planning, referralId: "VT-PLAN")
+                let (caseId, manager, lead) = (opened.id, opened.manager, opened.lead)
                 let proposal = { (goals: Int) -> JSON in ["plan": plan(goals: goals), "reason": "Eerste plan"] }
 
                 // Without saying which version it was made on, a change is refused.
-                #expect(try await call(.put, "/plan", manager, proposal(1)).status == .preconditionRequired)
+                #expect(try await opened.call(.put, "/plan", manager, proposal(1)).status == .preconditionRequired)
 
                 // Every broken rule is named at its pointer.
                 var broken = plan(goals: 1)
@@ -78,26 +55,26 @@ import Testing
                     ]
                     broken = .object(fields)
                 }
-                let invalid = try await call(
+                let invalid = try await opened.call(
                     .put, "/plan", manager, ["plan": broken, "reason": ""], headers: [.ifNoneMatch: "*"])
                 #expect(invalid.status == .badRequest)
                 let rules = try decoded(invalid)["problems"]?.arrayValue?.compactMap { $0["rule"]?.stringValue } ?? []
                 #expect(Set(rules) == ["stage-beyond-age-band", "required", "date", "length"])
 
                 // The first version, proposed on no plan.
-                let first = try await call(.put, "/plan", manager, proposal(1), headers: [.ifNoneMatch: "*"])
+                let first = try await opened.call(.put, "/plan", manager, proposal(1), headers: [.ifNoneMatch: "*"])
                 #expect(first.status == .created)
                 #expect(first.headers[.eTag] == "\"1\"")
                 // A second "first" version is a lost update: refused.
                 #expect(
-                    try await call(.put, "/plan", manager, proposal(1), headers: [.ifNoneMatch: "*"]).status
+                    try await opened.call(.put, "/plan", manager, proposal(1), headers: [.ifNoneMatch: "*"]).status
                         == .preconditionFailed)
 
                 // Not approved yet: support is refused, naming why; skipping ahead is refused too.
-                let early = try await call(.post, "/phase", manager, ["phase": "support"])
+                let early = try await opened.call(.post, "/phase", manager, ["phase": "support"])
                 #expect(early.status == .conflict)
                 #expect(try decoded(early)["problems"]?.arrayValue?.first?["rule"]?.stringValue == "plan-not-approved")
-                let skip = try await call(.post, "/phase", manager, ["phase": "secure"])
+                let skip = try await opened.call(.post, "/phase", manager, ["phase": "secure"])
                 #expect(try decoded(skip)["problems"]?.arrayValue?.first?["rule"]?.stringValue == "phase-skipped")
 
                 // Two edits made on version 1 at the same time: exactly one wins.
@@ -105,7 +82,7 @@ import Testing
                 let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
                     for _ in 0..<2 {
                         group.addTask {
-                            try await call(.put, "/plan", manager, second, headers: [.ifMatch: "\"1\""]).status
+                            try await opened.call(.put, "/plan", manager, second, headers: [.ifMatch: "\"1\""]).status
                         }
                     }
                     return try await group.reduce(into: []) { $0.append($1) }
@@ -113,35 +90,35 @@ import Testing
                 #expect(statuses.sorted { $0.code < $1.code } == [.created, .preconditionFailed])
 
                 // Only the team lead of the area decides; sending back needs a comment.
-                #expect(try await call(.post, "/plan/versions/2/decision", manager, ["decision": "approve"]).status == .forbidden)
+                #expect(try await opened.call(.post, "/plan/versions/2/decision", manager, ["decision": "approve"]).status == .forbidden)
                 let otherLead = try await environment.token(role: .teamLead, subject: "tl-goes", areas: ["goes"])
-                #expect(try await call(.post, "/plan/versions/2/decision", otherLead, ["decision": "approve"]).status == .notFound)
-                #expect(try await call(.post, "/plan/versions/2/decision", lead, ["decision": "send-back"]).status == .badRequest)
+                #expect(try await opened.call(.post, "/plan/versions/2/decision", otherLead, ["decision": "approve"]).status == .notFound)
+                #expect(try await opened.call(.post, "/plan/versions/2/decision", lead, ["decision": "send-back"]).status == .badRequest)
                 // Version 1 is no longer the latest.
-                #expect(try await call(.post, "/plan/versions/1/decision", lead, ["decision": "approve"]).status == .conflict)
-                let approved = try await call(.post, "/plan/versions/2/decision", lead, ["decision": "approve", "comment": "Goed"])
+                #expect(try await opened.call(.post, "/plan/versions/1/decision", lead, ["decision": "approve"]).status == .conflict)
+                let approved = try await opened.call(.post, "/plan/versions/2/decision", lead, ["decision": "approve", "comment": "Goed"])
                 #expect(approved.status == .ok)
                 #expect(try decoded(approved)["status"]?.stringValue == "approved")
-                #expect(try await call(.post, "/plan/versions/2/decision", lead, ["decision": "approve"]).status == .conflict)
+                #expect(try await opened.call(.post, "/plan/versions/2/decision", lead, ["decision": "approve"]).status == .conflict)
 
                 // The plan in effect, with its ETag; old versions stay readable.
-                let current = try await call(.get, "/plan", lead)
+                let current = try await opened.call(.get, "/plan", lead)
                 #expect(current.headers[.eTag] == "\"2\"")
                 #expect(try decoded(current)["approvedVersion"] == 2)
                 #expect(try decoded(current)["plan"]?["goals"]?.arrayValue?.count == 2)
-                let old = try await call(.get, "/plan/versions/1", manager)
+                let old = try await opened.call(.get, "/plan/versions/1", manager)
                 #expect(try decoded(old)["plan"]?["goals"]?.arrayValue?.count == 1)
-                #expect(try decoded(try await call(.get, "/plan/versions", manager))["items"]?.arrayValue?.count == 2)
+                #expect(try decoded(try await opened.call(.get, "/plan/versions", manager))["items"]?.arrayValue?.count == 2)
                 // Someone else's manager sees nothing.
                 let stranger = try await environment.token(role: .familyManager, subject: "fm-other")
-                #expect(try await call(.get, "/plan", stranger).status == .notFound)
-                #expect(try await call(.put, "/plan", stranger, proposal(1), headers: [.ifMatch: "\"2\""]).status == .notFound)
+                #expect(try await opened.call(.get, "/plan", stranger).status == .notFound)
+                #expect(try await opened.call(.put, "/plan", stranger, proposal(1), headers: [.ifMatch: "\"2\""]).status == .notFound)
 
                 // Now the case moves to support, and the events say so without the plan's words.
-                let moved = try await call(.post, "/phase", manager, ["phase": "support"])
+                let moved = try await opened.call(.post, "/phase", manager, ["phase": "support"])
                 #expect(moved.status == .ok)
                 #expect(try decoded(moved)["phase"]?.stringValue == "support")
-                #expect(try await call(.post, "/phase", manager, ["phase": "support"]).status == .conflict)
+                #expect(try await opened.call(.post, "/phase", manager, ["phase": "support"]).status == .conflict)
                 let events = try await readTopic(Topic.planning, from: environment, atLeast: 5)
                 let types = events.compactMap { $0.event?.type }
                 #expect(types.filter { $0 == EventType.planVersionProposed.rawValue }.count == 2)

@@ -6,7 +6,9 @@ import SamenplanStorage
 
 /// Planning's HTTP API (docs/openapi/planning.yaml).
 enum CaseRoutes {
-    static func add(to group: RouterGroup<SamenplanRequestContext>, environment: ServiceEnvironment) {
+    static func add(
+        to group: RouterGroup<SamenplanRequestContext>, environment: ServiceEnvironment, evaluationClock: EvaluationClock
+    ) {
         let database = environment.database
 
         group.get("cases/:id") { _, context -> Response in
@@ -35,6 +37,7 @@ enum CaseRoutes {
             }
         }
 
-        PlanRoutes.add(to: group, environment: environment)
+        PlanRoutes.add(to: group, environment: environment, evaluationClock: evaluationClock)
+        EvaluationRoutes.add(to: group, environment: environment, clock: evaluationClock)
     }
 }

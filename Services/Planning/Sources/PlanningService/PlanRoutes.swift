@@ -35,7 +35,9 @@ enum PlanRoutes {
         var phase: Phase
     }
 
-    static func add(to group: RouterGroup<SamenplanRequestContext>, environment: ServiceEnvironment) {
+    static func add(
+        to group: RouterGroup<SamenplanRequestContext>, environment: ServiceEnvironment, evaluationClock: EvaluationClock
+    ) {
         let database = environment.database
         let source = environment.source
         let clock = environment.clock
@@ -188,6 +190,13 @@ enum PlanRoutes {
                     INSERT INTO phase_history (case_id, phase, previous_phase, changed_at)
                     VALUES (\(id), \(change.phase.rawValue), \(found.phase.rawValue), \(now))
                     """, logger: logger)
+                // The support phase runs on the evaluation clock; it stops when the case moves on.
+                if change.phase == .support {
+                    _ = try await EvaluationTimers.schedule(
+                        caseId: id, since: now, clock: evaluationClock, on: connection, logger: logger)
+                } else if found.phase == .support {
+                    try await EvaluationTimers.cancel(caseId: id, on: connection, logger: logger)
+                }
                 try await EventContext(connection: connection, logger: logger, source: source).emit(
                     .casePhaseChanged,
                     payload: CasePhaseChanged(

@@ -77,17 +77,21 @@ enum PlanStore {
         return try await versions(of: caseId, on: connection, logger: logger, number: number).first
     }
 
-    /// What the lifecycle's guards look at. Evaluations, the continuation plan, the safety
-    /// assessment and the handover have no tables yet (issue 4, next steps): until they do,
-    /// a case cannot pass the guards that need them.
+    /// What the lifecycle's guards look at. The continuation plan, the safety assessment and
+    /// the handover have no tables yet (issue 4, next steps): until they do, a case cannot
+    /// pass the guard that needs them (closing).
     static func facts(about found: PlanningCase, on connection: PostgresConnection, logger: Logger) async throws
         -> CaseFacts
     {
         let approved = try await latestApproved(of: found.id, on: connection, logger: logger)
+        let evaluations = try await connection.query(
+            "SELECT count(*) FROM evaluations WHERE case_id = \(found.id) AND phase = 'support'", logger: logger
+        ).collect().first?.decode(Int.self) ?? 0
         return CaseFacts(
             phase: found.phase,
             approvedPlan: approved.map {
                 .init(goals: $0.content.goals.count, safetyAgreements: $0.content.safetyAgreements.count)
-            })
+            },
+            evaluationsInSupport: evaluations)
     }
 }
