@@ -23,6 +23,11 @@ public enum JSON: Sendable, Hashable {
         return nil
     }
 
+    public var numberValue: Double? {
+        if case .number(let value) = self { return value }
+        return nil
+    }
+
     public var objectValue: [String: JSON]? {
         if case .object(let value) = self { return value }
         return nil

@@ -324,6 +324,47 @@ public struct EvaluationReminder: Codable, Sendable, Hashable {
     }
 }
 
+/// A step towards a case's safe ending, by whom and when: `continuation-plan.proposed`,
+/// `.approved`, `.sent-back`, `safety.assessed` (`childrenSafe`), `handover.offered`,
+/// `.accepted`, `.declined`. Texts (the continuation plan, comments, reasons) stay in
+/// planning.
+public struct CaseEndingStep: Codable, Sendable, Hashable {
+    public var caseId: UUID
+    public var area: String
+    public var managerId: String?
+    public var by: String
+    public var at: Date
+    /// `safety.assessed` only: the family manager's judgement.
+    public var childrenSafe: Bool?
+
+    public init(caseId: UUID, area: String, managerId: String?, by: String, at: Date, childrenSafe: Bool? = nil) {
+        self.caseId = caseId
+        self.area = area
+        self.managerId = managerId
+        self.by = by
+        self.at = at
+        self.childrenSafe = childrenSafe
+    }
+}
+
+/// `nl.samenplan.follow-up.due.v1`: a follow-up agreed in the continuation plan is due,
+/// `months` after the case closed; the neighbourhood team (and the former manager) visit.
+public struct FollowUpDue: Codable, Sendable, Hashable {
+    public var caseId: UUID
+    public var area: String
+    public var managerId: String?
+    public var months: Int
+    public var closedAt: Date
+
+    public init(caseId: UUID, area: String, managerId: String?, months: Int, closedAt: Date) {
+        self.caseId = caseId
+        self.area = area
+        self.managerId = managerId
+        self.months = months
+        self.closedAt = closedAt
+    }
+}
+
 /// `nl.samenplan.notification.delivered.v1` / `.failed.v1`: the outcome of one message.
 public struct NotificationOutcome: Codable, Sendable, Hashable {
     public var deliveryId: UUID

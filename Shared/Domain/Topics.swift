@@ -51,6 +51,14 @@ public struct EventType: RawRepresentable, Hashable, Sendable, CustomStringConve
     public static let evaluationRecorded: EventType = "nl.samenplan.evaluation.recorded.v1"
     public static let evaluationDue: EventType = "nl.samenplan.evaluation.due.v1"
     public static let evaluationOverdue: EventType = "nl.samenplan.evaluation.overdue.v1"
+    public static let continuationPlanProposed: EventType = "nl.samenplan.continuation-plan.proposed.v1"
+    public static let continuationPlanApproved: EventType = "nl.samenplan.continuation-plan.approved.v1"
+    public static let continuationPlanSentBack: EventType = "nl.samenplan.continuation-plan.sent-back.v1"
+    public static let safetyAssessed: EventType = "nl.samenplan.safety.assessed.v1"
+    public static let handoverOffered: EventType = "nl.samenplan.handover.offered.v1"
+    public static let handoverAccepted: EventType = "nl.samenplan.handover.accepted.v1"
+    public static let handoverDeclined: EventType = "nl.samenplan.handover.declined.v1"
+    public static let followUpDue: EventType = "nl.samenplan.follow-up.due.v1"
 
     // Notifications, on samenplan.notifications.v1.
     public static let notificationDelivered: EventType = "nl.samenplan.notification.delivered.v1"
@@ -64,6 +72,8 @@ public struct EventType: RawRepresentable, Hashable, Sendable, CustomStringConve
         .signalRejected, .nuisanceRecorded, .placementRecorded,
         .casePhaseChanged, .planVersionProposed, .planVersionApproved, .planVersionSentBack,
         .evaluationRecorded, .evaluationDue, .evaluationOverdue,
+        .continuationPlanProposed, .continuationPlanApproved, .continuationPlanSentBack, .safetyAssessed,
+        .handoverOffered, .handoverAccepted, .handoverDeclined, .followUpDue,
         .notificationDelivered, .notificationFailed,
     ]
 }

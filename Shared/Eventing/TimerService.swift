@@ -98,3 +98,21 @@ public final class TimerService: Service, Sendable {
         }
     }
 }
+
+/// Several timer handlers as one, each firing the kinds it knows (a service has one
+/// `TimerService`).
+public struct TimerHandlers: TimerHandler {
+    let handlers: [any TimerHandler]
+
+    public init(_ handlers: [any TimerHandler]) {
+        self.handlers = handlers
+    }
+
+    public var kinds: Set<String> { handlers.reduce(into: []) { $0.formUnion($1.kinds) } }
+
+    public func fire(_ timer: DueTimer, in context: EventContext) async throws {
+        for handler in handlers where handler.kinds.contains(timer.kind) {
+            try await handler.fire(timer, in: context)
+        }
+    }
+}

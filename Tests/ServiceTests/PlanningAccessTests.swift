@@ -93,7 +93,8 @@ struct PlanningCase: Sendable {
             id: id, planning: planning,
             manager: try await environment.token(role: .familyManager, subject: "fm-borsele"),
             lead: try await environment.token(role: .teamLead, subject: "tl-borsele", areas: ["borsele"]))
-        #expect(try await eventually { try await opened.call(.get, "", opened.manager).status == .ok })
+        // Generous: with two planning processes their consumer group rebalances first.
+        #expect(try await eventually(timeout: .seconds(60)) { try await opened.call(.get, "", opened.manager).status == .ok })
         return opened
     }
 

@@ -10,14 +10,16 @@ import SamenplanServer
 import SamenplanTesting
 import Testing
 
-/// The support phase's clock on a simulated clock, with two planning processes: a reminder
-/// at 6 weeks, an escalation at 8, each exactly once; an evaluation moves the clock on; a
-/// case that leaves support hears no more (issue 4, acceptance).
+/// One family's case on a simulated clock, with two planning processes (issue 4, acceptance):
+/// in support a reminder at 6 weeks and an escalation at 8, each exactly once; an evaluation
+/// moves the clock on; then the safe ending (continuation plan, safety assessment, handover
+/// declined and accepted), intake closing its case through Kafka, and follow-ups at 6 and 12
+/// months after closure, each exactly once.
 @Suite(.serialized) struct PlanningClockTests {
     static let start = Timestamp.parse("2026-11-23T09:00:00Z")!
     static let week: TimeInterval = 7 * 24 * 3600
 
-    @Test func remindersAtSixAndEightWeeksOnceEachAcrossTwoPlanningProcesses() async throws {
+    @Test func aFamilyFromSupportToClosureAndFollowUpsOnASimulatedClockWithTwoPlanningProcesses() async throws {
         let clock = ManualWallClock(Self.start)
         try await TestEnvironment.with { environment in
             let apps: [any ApplicationProtocol] = [
@@ -107,6 +109,87 @@ import Testing
                     try await environment.withAdminClient { client in
                         try await client.count("SELECT count(*) FROM planning.outbox WHERE event LIKE '%bedtijden%'")
                     } == 0)
+
+                // The safe ending. Closing is refused, naming everything that is missing.
+                func rules(_ response: TestResponse) throws -> [String] {
+                    try JSONCoding.decoder.decode(JSON.self, from: Data(buffer: response.body))["problems"]?.arrayValue?
+                        .compactMap { $0["rule"]?.stringValue } ?? []
+                }
+                #expect(
+                    try rules(try await opened.call(.post, "/phase", manager, ["phase": "closed"]))
+                        == ["no-continuation-plan", "children-not-assessed-safe", "handover-not-accepted"])
+                let part = "Oma komt elke woensdag"
+                #expect(
+                    try await opened.call(
+                        .put, "/continuation-plan", manager,
+                        ["whatKeepsTheHomeSafe": .string(part), "warningSigns": "Schreeuwen"]
+                    ).status == .created)
+                #expect(try await opened.call(.post, "/continuation-plan/decision", lead, ["decision": "approve"]).status == .ok)
+                #expect(try await opened.call(.post, "/safety-assessments", manager, ["childrenSafe": false, "explanation": "Nog niet"]).status == .created)
+                #expect(
+                    try rules(try await opened.call(.post, "/handover", manager))
+                        == ["continuation-plan-incomplete", "children-not-assessed-safe"])
+                let complete: JSON = [
+                    "whatKeepsTheHomeSafe": .string(part), "warningSigns": "Schreeuwen", "whatToDo": "Naar oma",
+                    "whoToCall": "Wijkteam Borsele",
+                ]
+                #expect(try await opened.call(.put, "/continuation-plan", manager, complete).status == .created)
+                #expect(try await opened.call(.post, "/continuation-plan/decision", lead, ["decision": "send-back"]).status == .badRequest)
+                #expect(
+                    try await opened.call(.post, "/continuation-plan/decision", lead, ["decision": "send-back", "comment": "Wie belt wie?"])
+                        .status == .ok)
+                #expect(try rules(try await opened.call(.post, "/handover", manager)).contains("continuation-plan-not-approved"))
+                #expect(try await opened.call(.put, "/continuation-plan", manager, complete).status == .created)
+                #expect(try await opened.call(.post, "/continuation-plan/decision", lead, ["decision": "approve"]).status == .ok)
+                #expect(try await opened.call(.post, "/safety-assessments", manager, ["childrenSafe": true, "explanation": "Rust"]).status == .created)
+
+                // The handover: the area's neighbourhood team declines once, then accepts.
+                #expect(try await opened.call(.post, "/handover", manager).status == .ok)
+                #expect(try await opened.call(.post, "/handover", manager).status == .conflict)
+                let team = try await environment.token(role: .neighbourhoodTeam, subject: "wijkteam-borsele", areas: ["borsele"])
+                let otherTeam = try await environment.token(role: .neighbourhoodTeam, subject: "wijkteam-goes", areas: ["goes"])
+                #expect(try await opened.call(.post, "/handover/answer", otherTeam, ["accept": true]).status == .notFound)
+                #expect(try await opened.call(.post, "/handover/answer", team, ["accept": false]).status == .badRequest)
+                let declined = try await opened.call(
+                    .post, "/handover/answer", team, ["accept": false, "reason": "Geen plek tot maart"])
+                #expect(declined.status == .ok)
+                #expect(try JSONCoding.decoder.decode(JSON.self, from: Data(buffer: declined.body))["phase"] == "secure")
+                #expect(try await opened.call(.post, "/handover/answer", team, ["accept": true]).status == .conflict)
+                #expect(try await opened.call(.post, "/handover", manager).status == .ok)
+                let closedAt = clock.now()
+                #expect(try await opened.call(.post, "/handover/answer", team, ["accept": true]).status == .ok)
+                #expect(try JSONCoding.decoder.decode(JSON.self, from: Data(buffer: try await opened.call(.get, "", manager).body))["phase"] == "closed")
+                // Intake hears it through Kafka: the case is closed there too.
+                #expect(
+                    try await eventually {
+                        try await environment.withAdminClient { client in
+                            try await client.count(
+                                "SELECT count(*) FROM intake.cases WHERE id = \(UUID(uuidString: caseId)!) AND status = 'closed'")
+                        } == 1
+                    })
+
+                // Follow-ups 6 and 12 months after closing, once each across both processes.
+                var calendar = Calendar(identifier: .gregorian)
+                calendar.timeZone = EvaluationClock.timeZone
+                let sixMonths = calendar.date(byAdding: .month, value: 6, to: closedAt)!.timeIntervalSince(Self.start)
+                let twelveMonths = calendar.date(byAdding: .month, value: 12, to: closedAt)!.timeIntervalSince(Self.start)
+                try await at(sixMonths - 3600)
+                #expect(try await published(.followUpDue) == 0)
+                try await at(sixMonths + 60)
+                #expect(try await eventually { try await published(.followUpDue) == 1 })
+                try await at(twelveMonths + 60)
+                #expect(try await eventually { try await published(.followUpDue) == 2 })
+                try await Task.sleep(for: .seconds(2))
+                #expect(try await published(.followUpDue) == 2)
+                #expect(try await published(.handoverDeclined) == 1)
+                #expect(try await published(.handoverAccepted) == 1)
+                // The continuation plan, comments and reasons stay in planning.
+                for words in ["woensdag", "Wie belt", "Geen plek", "Wijkteam Borsele"] {
+                    #expect(
+                        try await environment.withAdminClient { client in
+                            try await client.count("SELECT count(*) FROM planning.outbox WHERE event LIKE \("%\(words)%")")
+                        } == 0, "\(words)")
+                }
             }
         }
     }

@@ -17,6 +17,15 @@ struct PlanningCase: Sendable {
     var phaseChangedAt: Date
 }
 
+extension PlanningCase {
+    /// 409 unless the case is in `phase`: `what` ("Evaluations are held") happens there only.
+    func require(_ phase: Phase, for what: String) throws {
+        guard self.phase == phase else {
+            throw Problem.conflict("\(what) in the \(phase.rawValue) phase; the case is in \(self.phase.rawValue).")
+        }
+    }
+}
+
 /// Every route that touches a family's case goes through here: the case is read, the
 /// caller's right to it checked and the attempt audited, allowed or not.
 enum CaseAccess {
@@ -28,6 +37,8 @@ enum CaseAccess {
         case manage
         /// Approve or send back: the team lead of its area, an admin.
         case decide
+        /// Accept or decline the handover: the neighbourhood team of its area, an admin.
+        case answerHandover
     }
 
     /// The case, or the problem to answer with: 404 when it does not exist or the caller may
@@ -55,6 +66,8 @@ enum CaseAccess {
             case .read: visible
             case .manage: caller.role == .admin || (caller.role == .familyManager && caller.subject == managerId)
             case .decide: caller.role == .admin || (caller.role == .teamLead && caller.areas.contains(area))
+            case .answerHandover:
+                caller.role == .admin || (caller.role == .neighbourhoodTeam && caller.areas.contains(area))
             }
         try await AuditLog.record(
             AuditEntry(caller, action, resourceType, id, caseId: id, allowed: allowed), on: connection, logger: logger)
@@ -65,7 +78,8 @@ enum CaseAccess {
                         purpose == .decide
                             ? "Only the team lead of the case's area decides on it."
                             : "Only the family's own manager changes its plan and phase.")
-                    : notFound)
+                    : purpose == .answerHandover && caller.role == .neighbourhoodTeam
+                        ? Problem.notFound("No handover of case \(id.uuidString.lowercased()) for your area.") : notFound)
         }
         return .success(
             PlanningCase(

@@ -103,10 +103,7 @@ enum EvaluationRoutes {
                 id, for: caller, purpose: .manage, action: "record", resourceType: "evaluation", lock: true,
                 database: database, logger: logger
             ) { found, connection in
-                guard found.phase == .support else {
-                    throw Problem.conflict(
-                        "Evaluations are held in the support phase; the case is in \(found.phase.rawValue).")
-                }
+                try found.require(.support, for: "Evaluations are held")
                 let attendeesJSON = String(decoding: try JSONCoding.encoder.encode(attendees), as: UTF8.self)
                 try await connection.query(
                     """

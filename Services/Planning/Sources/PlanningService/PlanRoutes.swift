@@ -29,6 +29,17 @@ enum PlanRoutes {
 
         var decision: Verdict
         var comment: String?
+
+        /// The comment, trimmed (nil when there is none); sending back needs one.
+        func checkedComment() throws -> String? {
+            let comment = comment?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+            if decision == .sendBack && comment.isEmpty {
+                throw Problem.badRequest(
+                    "Sending back needs a comment.",
+                    problems: [.init(rule: "required", pointer: "/comment", detail: "say what to change")])
+            }
+            return comment.isEmpty ? nil : comment
+        }
     }
 
     struct PhaseChange: Decodable, Sendable {
@@ -121,12 +132,7 @@ enum PlanRoutes {
             let id = try caseID(context)
             let number = try versionNumber(context)
             let decision = try await request.decode(as: Decision.self, context: context)
-            let comment = decision.comment?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
-            if decision.decision == .sendBack && comment.isEmpty {
-                throw Problem.badRequest(
-                    "Sending a plan back needs a comment.",
-                    problems: [.init(rule: "required", pointer: "/comment", detail: "say what to change")])
-            }
+            let comment = try decision.checkedComment()
             let now = clock.now()
             let logger = context.logger
             return try await CaseAccess.withCase(
@@ -146,12 +152,12 @@ enum PlanRoutes {
                 try await connection.query(
                     """
                     UPDATE plan_versions SET status = \(version.status), decided_by = \(caller.subject), decided_at = \(now),
-                                             decision_comment = \(comment.isEmpty ? nil : comment)
+                                             decision_comment = \(comment)
                     WHERE case_id = \(id) AND version = \(number)
                     """, logger: logger)
                 version.decidedBy = caller.subject
                 version.decidedAt = now
-                version.comment = comment.isEmpty ? nil : comment
+                version.comment = comment
                 try await EventContext(connection: connection, logger: logger, source: source).emit(
                     decision.decision == .approve ? .planVersionApproved : .planVersionSentBack,
                     payload: PlanVersionChanged(
@@ -173,36 +179,9 @@ enum PlanRoutes {
             return try await CaseAccess.withCase(
                 id, for: caller, purpose: .manage, action: "change-phase", lock: true, database: database, logger: logger
             ) { found, connection in
-                let facts = try await PlanStore.facts(about: found, on: connection, logger: logger)
-                let unmet = CaseLifecycle.unmetConditions(toEnter: change.phase, facts: facts)
-                guard unmet.isEmpty else {
-                    throw Problem(
-                        .conflict, type: "phase-conditions-unmet",
-                        title: "The case cannot move to \(change.phase.rawValue) yet",
-                        detail: unmet.map(\.detail).joined(separator: " "),
-                        problems: unmet.map { .init(rule: $0.rule, pointer: "", detail: $0.detail) })
-                }
-                try await connection.query(
-                    "UPDATE cases SET phase = \(change.phase.rawValue), phase_changed_at = \(now) WHERE id = \(id)",
-                    logger: logger)
-                try await connection.query(
-                    """
-                    INSERT INTO phase_history (case_id, phase, previous_phase, changed_at)
-                    VALUES (\(id), \(change.phase.rawValue), \(found.phase.rawValue), \(now))
-                    """, logger: logger)
-                // The support phase runs on the evaluation clock; it stops when the case moves on.
-                if change.phase == .support {
-                    _ = try await EvaluationTimers.schedule(
-                        caseId: id, since: now, clock: evaluationClock, on: connection, logger: logger)
-                } else if found.phase == .support {
-                    try await EvaluationTimers.cancel(caseId: id, on: connection, logger: logger)
-                }
-                try await EventContext(connection: connection, logger: logger, source: source).emit(
-                    .casePhaseChanged,
-                    payload: CasePhaseChanged(
-                        caseId: id, phase: change.phase, previousPhase: found.phase, area: found.area,
-                        managerId: found.managerId, changedAt: now),
-                    on: Topic.planning, key: id.uuidString.lowercased(), traceparent: nil)
+                try await PhaseChanges.move(
+                    found, to: change.phase, at: now, evaluationClock: evaluationClock,
+                    in: EventContext(connection: connection, logger: logger, source: source))
                 return try Response.json(
                     .object([
                         "id": .string(id.uuidString.lowercased()), "phase": .string(change.phase.rawValue),

@@ -77,9 +77,7 @@ enum PlanStore {
         return try await versions(of: caseId, on: connection, logger: logger, number: number).first
     }
 
-    /// What the lifecycle's guards look at. The continuation plan, the safety assessment and
-    /// the handover have no tables yet (issue 4, next steps): until they do, a case cannot
-    /// pass the guard that needs them (closing).
+    /// What the lifecycle's guards look at, as the database holds it now.
     static func facts(about found: PlanningCase, on connection: PostgresConnection, logger: Logger) async throws
         -> CaseFacts
     {
@@ -87,11 +85,26 @@ enum PlanStore {
         let evaluations = try await connection.query(
             "SELECT count(*) FROM evaluations WHERE case_id = \(found.id) AND phase = 'support'", logger: logger
         ).collect().first?.decode(Int.self) ?? 0
+        var continuation: CaseFacts.ContinuationPlan?
+        if let (content, status) = try await connection.query(
+            "SELECT content::text, status FROM continuation_plans WHERE case_id = \(found.id)", logger: logger
+        ).collect().first?.decode((String, String).self) {
+            let plan = try JSONCoding.decoder.decode(CaseEndingRoutes.ContinuationPlan.self, from: Data(content.utf8))
+            continuation = .init(parts: plan.parts, approved: status == "approved")
+        }
+        let safe = try await connection.query(
+            "SELECT children_safe FROM safety_assessments WHERE case_id = \(found.id) ORDER BY assessed_at DESC, id DESC LIMIT 1",
+            logger: logger
+        ).collect().first?.decode(Bool.self)
+        let handover = try await connection.query(
+            "SELECT status FROM handovers WHERE case_id = \(found.id)", logger: logger
+        ).collect().first?.decode(String.self)
         return CaseFacts(
             phase: found.phase,
             approvedPlan: approved.map {
                 .init(goals: $0.content.goals.count, safetyAgreements: $0.content.safetyAgreements.count)
             },
-            evaluationsInSupport: evaluations)
+            evaluationsInSupport: evaluations, continuationPlan: continuation,
+            safetyAssessment: safe.map { $0 ? .safe : .notSafe }, handoverAccepted: handover == "accepted")
     }
 }

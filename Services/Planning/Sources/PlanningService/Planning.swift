@@ -1,5 +1,6 @@
 import Foundation
 import SamenplanDomain
+import SamenplanEventing
 import SamenplanServer
 import SamenplanStorage
 
@@ -13,7 +14,7 @@ public enum Planning {
             consumer: { _ in .init(topics: [Topic.intake, Topic.volunteers], handler: PlanningEventHandler()) },
             timers: { environment in
                 _ = try evaluationClock(environment)
-                return EvaluationTimerHandler()
+                return TimerHandlers([EvaluationTimerHandler(), FollowUpTimerHandler()])
             },
             routes: { group, environment in
                 // The configuration was checked when the timers were built.
