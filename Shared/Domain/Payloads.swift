@@ -278,6 +278,28 @@ public struct PlanVersionChanged: Codable, Sendable, Hashable {
     }
 }
 
+/// `nl.samenplan.goal.changed.v1`: a goal of the family plan was added, changed, reached or
+/// removed by a version that took effect (approved). The goal's text stays in planning.
+public struct GoalChanged: Codable, Sendable, Hashable {
+    public var caseId: UUID
+    public var version: Int
+    public var goalId: String
+    /// `added`, `changed`, `reached` or `removed`.
+    public var change: String
+    /// Who is responsible: `member`, `network`, `organisation` or `volunteer` (absent when removed).
+    public var responsibleKind: String?
+    public var dueOn: String?
+
+    public init(caseId: UUID, version: Int, goalId: String, change: String, responsibleKind: String?, dueOn: String?) {
+        self.caseId = caseId
+        self.version = version
+        self.goalId = goalId
+        self.change = change
+        self.responsibleKind = responsibleKind
+        self.dueOn = dueOn
+    }
+}
+
 /// `nl.samenplan.evaluation.recorded.v1`: the family manager recorded an evaluation held
 /// with everyone; the next one is due at `nextDueAt`. The outcome and attendees stay in
 /// planning.

@@ -48,6 +48,7 @@ public struct EventType: RawRepresentable, Hashable, Sendable, CustomStringConve
     public static let planVersionProposed: EventType = "nl.samenplan.plan.version-proposed.v1"
     public static let planVersionApproved: EventType = "nl.samenplan.plan.version-approved.v1"
     public static let planVersionSentBack: EventType = "nl.samenplan.plan.version-sent-back.v1"
+    public static let goalChanged: EventType = "nl.samenplan.goal.changed.v1"
     public static let evaluationRecorded: EventType = "nl.samenplan.evaluation.recorded.v1"
     public static let evaluationDue: EventType = "nl.samenplan.evaluation.due.v1"
     public static let evaluationOverdue: EventType = "nl.samenplan.evaluation.overdue.v1"
@@ -70,7 +71,7 @@ public struct EventType: RawRepresentable, Hashable, Sendable, CustomStringConve
         .referralSubmitted, .nuisanceReported, .placementStarted, .placementEnded,
         .referralRejected, .referralAccepted, .caseOpened, .caseAssigned, .caseQueued, .courtOrderEnding,
         .signalRejected, .nuisanceRecorded, .placementRecorded,
-        .casePhaseChanged, .planVersionProposed, .planVersionApproved, .planVersionSentBack,
+        .casePhaseChanged, .planVersionProposed, .planVersionApproved, .planVersionSentBack, .goalChanged,
         .evaluationRecorded, .evaluationDue, .evaluationOverdue,
         .continuationPlanProposed, .continuationPlanApproved, .continuationPlanSentBack, .safetyAssessed,
         .handoverOffered, .handoverAccepted, .handoverDeclined, .followUpDue,

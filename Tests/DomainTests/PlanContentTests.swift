@@ -54,4 +54,31 @@ struct PlanContentTests {
         let plan = PlanContent(currentSituation: String(repeating: "a", count: 20001))
         #expect(plan.problems().map(\.rule) == ["too-long"])
     }
+
+    @Test("goal changes between the plan in effect and a new version")
+    func goalChanges() {
+        var kept = goal
+        kept.id = "kept"
+        var reached = goal
+        reached.id = "reached"
+        var edited = goal
+        edited.id = "edited"
+        var dropped = goal
+        dropped.id = "dropped"
+        let before = PlanContent(currentSituation: "x", goals: [kept, reached, edited, dropped])
+        var nowReached = reached
+        nowReached.reached = true
+        var nowEdited = edited
+        nowEdited.dueOn = "2027-09-01"
+        var added = goal
+        added.id = "new"
+        let after = PlanContent(currentSituation: "y", goals: [kept, nowReached, nowEdited, added])
+        #expect(
+            after.goalChanges(from: before) == [
+                .init(goalId: "reached", kind: .reached), .init(goalId: "edited", kind: .changed),
+                .init(goalId: "new", kind: .added), .init(goalId: "dropped", kind: .removed),
+            ])
+        #expect(before.goalChanges(from: nil).map(\.kind) == [.added, .added, .added, .added])
+        #expect(after.goalChanges(from: after).isEmpty)
+    }
 }

@@ -119,10 +119,14 @@ import Testing
                 #expect(moved.status == .ok)
                 #expect(try decoded(moved)["phase"]?.stringValue == "support")
                 #expect(try await opened.call(.post, "/phase", manager, ["phase": "support"]).status == .conflict)
-                let events = try await readTopic(Topic.planning, from: environment, atLeast: 5)
+                let events = try await readTopic(Topic.planning, from: environment, atLeast: 7)
                 let types = events.compactMap { $0.event?.type }
                 #expect(types.filter { $0 == EventType.planVersionProposed.rawValue }.count == 2)
                 #expect(types.contains(EventType.planVersionApproved.rawValue))
+                // Version 2 took effect with two goals, both new to the plan in effect.
+                let goals = events.compactMap { $0.event }.filter { $0.type == EventType.goalChanged.rawValue }
+                #expect(goals.compactMap { $0.data["goalId"]?.stringValue } == ["g0", "g1"])
+                #expect(goals.allSatisfy { $0.data["change"] == "added" && $0.data["version"] == 2 })
                 let phases = events.compactMap { $0.event }.filter { $0.type == EventType.casePhaseChanged.rawValue }
                     .compactMap { $0.data["phase"]?.stringValue }
                 #expect(phases == ["connect", "support"])

@@ -148,6 +148,8 @@ enum PlanRoutes {
                 guard latest == number else {
                     throw Problem.conflict("Version \(number) is not the latest (\(latest)); decide on the latest.")
                 }
+                // The plan in effect until now, to tell which goals this version changes.
+                let previous = try await PlanStore.latestApproved(of: id, on: connection, logger: logger)
                 version.status = decision.decision == .approve ? "approved" : "sent-back"
                 try await connection.query(
                     """
@@ -155,6 +157,19 @@ enum PlanRoutes {
                                              decision_comment = \(comment)
                     WHERE case_id = \(id) AND version = \(number)
                     """, logger: logger)
+                // An approved version takes effect: each goal it changes is an event of its own.
+                if version.status == "approved" {
+                    let emitter = EventContext(connection: connection, logger: logger, source: source)
+                    for change in version.content.goalChanges(from: previous?.content) {
+                        let goal = version.content.goals.first { $0.id == change.goalId }
+                        try await emitter.emit(
+                            .goalChanged,
+                            payload: GoalChanged(
+                                caseId: id, version: number, goalId: change.goalId, change: change.kind.rawValue,
+                                responsibleKind: goal?.responsible.kind.rawValue, dueOn: goal?.dueOn),
+                            on: Topic.planning, key: id.uuidString.lowercased(), traceparent: nil)
+                    }
+                }
                 version.decidedBy = caller.subject
                 version.decidedAt = now
                 version.comment = comment

@@ -151,3 +151,36 @@ public struct PlanContent: Codable, Sendable, Equatable {
         return problems
     }
 }
+
+/// How a goal changed between the plan in effect and a newly approved version.
+public struct GoalChange: Sendable, Equatable {
+    public enum Kind: String, Sendable, Codable {
+        case added, changed, reached, removed
+    }
+
+    public var goalId: String
+    public var kind: Kind
+
+    public init(goalId: String, kind: Kind) {
+        self.goalId = goalId
+        self.kind = kind
+    }
+}
+
+extension PlanContent {
+    /// The goal changes this plan makes to `previous` (the plan in effect; nil for the
+    /// first), in the order of this plan's goals, then the removed ones. A goal that is
+    /// reached now and was not before is `reached`, even if its text changed too.
+    public func goalChanges(from previous: PlanContent?) -> [GoalChange] {
+        let before = Dictionary((previous?.goals ?? []).map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        var changes: [GoalChange] = goals.compactMap { goal in
+            guard let old = before[goal.id] else { return GoalChange(goalId: goal.id, kind: .added) }
+            if goal.reached == true && old.reached != true { return GoalChange(goalId: goal.id, kind: .reached) }
+            return goal == old ? nil : GoalChange(goalId: goal.id, kind: .changed)
+        }
+        let now = Set(goals.map(\.id))
+        changes += (previous?.goals ?? []).filter { !now.contains($0.id) }.map { GoalChange(goalId: $0.id, kind: .removed) }
+        return changes
+    }
+}
+
