@@ -387,6 +387,53 @@ public struct FollowUpDue: Codable, Sendable, Hashable {
     }
 }
 
+/// `nl.samenplan.help-request.raised.v1`: the family wants a volunteer for a need it chose.
+/// `need` is the one text that leaves planning: the family chose to share it with the
+/// volunteers service, which shows it to the coordinator and the volunteer.
+public struct HelpRequestRaised: Codable, Sendable, Hashable {
+    public var helpRequestId: UUID
+    public var caseId: UUID
+    public var area: String
+    public var managerId: String?
+    /// `practical` (short, practical help) or `long-term` (a long-term contact).
+    public var kind: String
+    public var goalId: String?
+    public var need: String
+
+    public init(
+        helpRequestId: UUID, caseId: UUID, area: String, managerId: String?, kind: String, goalId: String?, need: String
+    ) {
+        self.helpRequestId = helpRequestId
+        self.caseId = caseId
+        self.area = area
+        self.managerId = managerId
+        self.kind = kind
+        self.goalId = goalId
+        self.need = need
+    }
+}
+
+/// `nl.samenplan.volunteer-assignment.started.v1` / `.ended.v1` (volunteers): a volunteer
+/// took on a help request with the family's consent, or stopped (`reason`: `goal-reached`,
+/// `family-wish`, `volunteer-stopped`, `concern`).
+public struct VolunteerAssignmentChanged: Codable, Sendable, Hashable {
+    public var assignmentId: UUID
+    public var helpRequestId: UUID
+    public var caseId: UUID
+    public var volunteerId: String
+    public var at: Date
+    public var reason: String?
+
+    public init(assignmentId: UUID, helpRequestId: UUID, caseId: UUID, volunteerId: String, at: Date, reason: String? = nil) {
+        self.assignmentId = assignmentId
+        self.helpRequestId = helpRequestId
+        self.caseId = caseId
+        self.volunteerId = volunteerId
+        self.at = at
+        self.reason = reason
+    }
+}
+
 /// `nl.samenplan.notification.delivered.v1` / `.failed.v1`: the outcome of one message.
 public struct NotificationOutcome: Codable, Sendable, Hashable {
     public var deliveryId: UUID

@@ -60,6 +60,11 @@ public struct EventType: RawRepresentable, Hashable, Sendable, CustomStringConve
     public static let handoverAccepted: EventType = "nl.samenplan.handover.accepted.v1"
     public static let handoverDeclined: EventType = "nl.samenplan.handover.declined.v1"
     public static let followUpDue: EventType = "nl.samenplan.follow-up.due.v1"
+    public static let helpRequestRaised: EventType = "nl.samenplan.help-request.raised.v1"
+
+    // Volunteers, on samenplan.volunteers.v1.
+    public static let volunteerAssignmentStarted: EventType = "nl.samenplan.volunteer-assignment.started.v1"
+    public static let volunteerAssignmentEnded: EventType = "nl.samenplan.volunteer-assignment.ended.v1"
 
     // Notifications, on samenplan.notifications.v1.
     public static let notificationDelivered: EventType = "nl.samenplan.notification.delivered.v1"
@@ -74,7 +79,8 @@ public struct EventType: RawRepresentable, Hashable, Sendable, CustomStringConve
         .casePhaseChanged, .planVersionProposed, .planVersionApproved, .planVersionSentBack, .goalChanged,
         .evaluationRecorded, .evaluationDue, .evaluationOverdue,
         .continuationPlanProposed, .continuationPlanApproved, .continuationPlanSentBack, .safetyAssessed,
-        .handoverOffered, .handoverAccepted, .handoverDeclined, .followUpDue,
+        .handoverOffered, .handoverAccepted, .handoverDeclined, .followUpDue, .helpRequestRaised,
+        .volunteerAssignmentStarted, .volunteerAssignmentEnded,
         .notificationDelivered, .notificationFailed,
     ]
 }

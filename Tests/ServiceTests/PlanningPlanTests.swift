@@ -151,4 +151,81 @@ import Testing
             }
         }
     }
+
+    @Test func helpRequestsGoToTheVolunteersServiceAndItsAnswersUpdateThePlan() async throws {
+        try await TestEnvironment.with { environment in
+            try await withIntakeAndPlanning(environment) { intake, planning in
+                let opened = try await PlanningCase.open(
+                    environment, intake: intake, planning: planning, referralId: "VT-HELP")
+                let (manager, lead) = (opened.manager, opened.lead)
+                #expect(
+                    try await opened.call(
+                        .put, "/plan", manager, ["plan": plan(goals: 1), "reason": "Start"], headers: [.ifNoneMatch: "*"]
+                    ).status == .created)
+                #expect(try await opened.call(.post, "/plan/versions/1/decision", lead, ["decision": "approve"]).status == .ok)
+
+                // A goal the plan in effect does not have is refused; a request without a
+                // volunteer stays in planning.
+                let unknown = try await opened.call(
+                    .post, "/help-requests", manager, ["need": "Klusjes", "goalId": "nope", "volunteer": "practical"])
+                #expect(unknown.status == .badRequest)
+                #expect(try decoded(unknown)["problems"]?.arrayValue?.first?["rule"] == "unknown-goal")
+                #expect(
+                    try await opened.call(.post, "/help-requests", manager, ["need": "Budgetcursus", "volunteer": "none"]).status
+                        == .created)
+                let raised = try await opened.call(
+                    .post, "/help-requests", manager,
+                    ["need": "Samen naar de voetbalclub", "goalId": "g0", "volunteer": "long-term"])
+                #expect(raised.status == .created)
+                let requestId = try #require(try decoded(raised)["id"]?.stringValue)
+
+                // The volunteers service hears of the one that wants a volunteer.
+                let toVolunteers = try await readTopic(Topic.planning, from: environment, atLeast: 5)
+                let helpEvents = toVolunteers.compactMap { $0.event }.filter { $0.type == EventType.helpRequestRaised.rawValue }
+                #expect(helpEvents.count == 1)
+                #expect(helpEvents.first?.data["helpRequestId"]?.stringValue?.lowercased() == requestId)
+                #expect(helpEvents.first?.data["kind"] == "long-term")
+                #expect(helpEvents.first?.data["goalId"] == "g0")
+
+                // Its answers come back over Kafka: the goal has its volunteer, then no longer.
+                @Sendable func answer(_ type: EventType, helpRequest: String, reason: String? = nil) throws -> [UInt8] {
+                    try CloudEvent(
+                        source: EventSource.service("volunteers"), type: type, subject: opened.id,
+                        payload: VolunteerAssignmentChanged(
+                            assignmentId: UUID(), helpRequestId: UUID(uuidString: helpRequest)!,
+                            caseId: UUID(uuidString: opened.id)!, volunteerId: "vol-7", at: Date(), reason: reason)
+                    ).structuredBytes()
+                }
+                try await environment.withProducer { producer in
+                    try await producer.send(
+                        topic: Topic.volunteers, key: nil, value: try answer(.volunteerAssignmentStarted, helpRequest: requestId))
+                }
+                #expect(
+                    try await eventually {
+                        try decoded(try await opened.call(.get, "/plan", manager))["goalVolunteers"]
+                            == [["goalId": "g0", "volunteerId": "vol-7", "helpRequestId": .string(requestId)]]
+                    })
+                try await environment.withProducer { producer in
+                    try await producer.send(
+                        topic: Topic.volunteers, key: nil,
+                        value: try answer(.volunteerAssignmentEnded, helpRequest: requestId, reason: "goal-reached"))
+                    // An answer about a help request planning does not have is dead-lettered.
+                    try await producer.send(
+                        topic: Topic.volunteers, key: nil,
+                        value: try answer(.volunteerAssignmentStarted, helpRequest: UUID().uuidString))
+                }
+                #expect(
+                    try await eventually {
+                        let items = try decoded(try await opened.call(.get, "/help-requests", manager))["items"]?.arrayValue
+                        return items?.first { $0["id"]?.stringValue == requestId }?["status"] == "ended"
+                    })
+                #expect(try decoded(try await opened.call(.get, "/plan", manager))["goalVolunteers"] == [])
+                let dead = try await readTopic(Topic.deadLetter(service: "planning"), from: environment, atLeast: 1)
+                #expect(dead.first?.headerString("dlq-reason") == "unknown-help-request")
+                let statuses = try decoded(try await opened.call(.get, "/help-requests", manager))["items"]?.arrayValue?
+                    .compactMap { $0["status"]?.stringValue }
+                #expect(statuses == ["no-volunteer", "ended"])
+            }
+        }
+    }
 }

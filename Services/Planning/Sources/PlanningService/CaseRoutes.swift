@@ -40,5 +40,6 @@ enum CaseRoutes {
         PlanRoutes.add(to: group, environment: environment, evaluationClock: evaluationClock)
         EvaluationRoutes.add(to: group, environment: environment, clock: evaluationClock)
         CaseEndingRoutes.add(to: group, environment: environment, evaluationClock: evaluationClock)
+        HelpRequests.add(to: group, environment: environment)
     }
 }

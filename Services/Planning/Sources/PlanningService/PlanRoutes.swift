@@ -60,6 +60,8 @@ enum PlanRoutes {
                 let approved = try await PlanStore.latestApproved(of: id, on: connection, logger: logger)
                 var body = latest.json(withContent: true)
                 body["approvedVersion"] = approved.map { .number(Double($0.version)) } ?? .null
+                // Volunteers at work on the plan's goals (help requests the volunteers service matched).
+                body["goalVolunteers"] = .array(try await HelpRequests.goalVolunteers(of: id, on: connection, logger: logger))
                 return try Response.json(.object(body)).withETag(latest.version)
             }
         }

@@ -4,7 +4,9 @@ import SamenplanEventing
 
 /// Planning's consumer: intake's cases become three-phase cases here.
 struct PlanningEventHandler: EventHandler {
-    var handledTypes: Set<EventType> { [.caseOpened, .caseAssigned] }
+    var handledTypes: Set<EventType> {
+        [.caseOpened, .caseAssigned, .volunteerAssignmentStarted, .volunteerAssignmentEnded]
+    }
 
     func handle(_ event: CloudEvent, in context: EventContext) async throws {
         switch EventType(rawValue: event.type) {
@@ -14,6 +16,10 @@ struct PlanningEventHandler: EventHandler {
             let assigned = try event.payload(as: CaseAssigned.self)
             try await context.connection.query(
                 "UPDATE cases SET manager_id = \(assigned.managerId) WHERE id = \(assigned.caseId)", logger: context.logger)
+        case .volunteerAssignmentStarted, .volunteerAssignmentEnded:
+            try await HelpRequests.answer(
+                try event.payload(as: VolunteerAssignmentChanged.self),
+                started: event.type == EventType.volunteerAssignmentStarted.rawValue, in: context)
         default:
             break
         }
