@@ -4,7 +4,7 @@
     scripts/bench_intake.py [--referrals 5000] [--paced-rate 200] [--paced-seconds 10]
 
 Builds intake, the dev broker and samenplanctl in release mode, starts a PostgreSQL of its
-own (.local/bench, port 54359, default durability settings) and the dev broker, and then:
+own (.local/bench, port 54359, default durability settings; scripts/benchlib.py) and the dev broker, and then:
 
   1. throughput: publishes N referrals of N different families at once with kcat and times
      them from the first publish until every referral is a committed case and every event
@@ -20,39 +20,20 @@ at least half of pgbench's rate, and at least 5,000 referrals/s.
 """
 import argparse
 import json
-import os
 import signal
 import subprocess
 import sys
 import time
 import urllib.request
-import uuid
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-LOCAL = ROOT / ".local" / "bench"
-PGPORT = 54359
+from benchlib import ROOT, Bench, percentile
+
 PORT = 18181
-ADMIN_URL = f"postgres://postgres@127.0.0.1:{PGPORT}/postgres"
-DB_URL = f"postgres://postgres@127.0.0.1:{PGPORT}/samenplan"
-ENV = dict(os.environ, SAMENPLAN_LOCAL=str(LOCAL), SAMENPLAN_PGPORT=str(PGPORT))
 AREAS = [f"bench-{n:02d}" for n in range(1, 21)]
 # Referrals per transaction in docs/bench/referral_batch.sql (intake's consumer batch).
 BATCH = 500
-
-
-def sh(*command: str, **kwargs) -> subprocess.CompletedProcess:
-    kwargs.setdefault("env", ENV)
-    return subprocess.run(command, check=True, text=True, **kwargs)
-
-
-def sql(query: str) -> str:
-    return sh("psql", DB_URL, "-Atc", query, capture_output=True).stdout.strip()
-
-
-def postgres(action: str) -> None:
-    function = "start_postgres" if action == "start" else "stop_postgres"
-    sh("bash", "-c", f'source "{ROOT}/scripts/common.sh"; {function} "$LOCAL/pg"')
+bench = Bench("bench", 54359)
+sh, sql = bench.sh, bench.sql
 
 
 def referral(n: int, run: str) -> tuple[str, dict]:
@@ -90,11 +71,6 @@ def done(run: str, count: int) -> bool:
     return handled >= count and unsent == 0
 
 
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
-
-
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--referrals", type=int, default=5000)
@@ -104,39 +80,12 @@ def main() -> int:
                         help="record a CPU profile of intake during the throughput run (.local/bench/perf.data)")
     args = parser.parse_args()
 
-    print("bench: building release binaries", flush=True)
-    for product in ["intake", "kafka-dev-broker", "samenplanctl"]:
-        sh("swift", "build", "-c", "release", "--product", product, stdout=subprocess.DEVNULL)
-    release = ROOT / ".build" / "release"
-
-    subprocess.run(["rm", "-rf", str(LOCAL)], check=True)
-    # and the server data kept outside the checkout when `postgres` may not enter it
-    subprocess.run(["bash", "-c", f'source "{ROOT}/scripts/common.sh"; rm -rf "$(pg_data "$LOCAL/pg")"'], env=ENV, check=True)
-    LOCAL.mkdir(parents=True, exist_ok=True)
-    processes: list[subprocess.Popen] = []
+    bench.build("intake", "kafka-dev-broker", "samenplanctl")
     try:
-        postgres("start")
-        sh(str(release / "samenplanctl"), "setup-database", "--admin-url", ADMIN_URL, stdout=subprocess.DEVNULL)
-        broker = subprocess.Popen([str(release / "kafka-dev-broker"), "--partitions", "6",
-                                   "--bootstrap-file", str(LOCAL / "bootstrap")], stdout=subprocess.DEVNULL)
-        processes.append(broker)
-        while not (LOCAL / "bootstrap").exists():
-            time.sleep(0.1)
-        bootstrap = (LOCAL / "bootstrap").read_text().strip()
-        secret = "bench-secret-bench-secret-bench-secret"
-        intake = subprocess.Popen([str(release / "intake")], env=dict(
-            ENV, DATABASE_URL=f"postgres://intake:intake@127.0.0.1:{PGPORT}/samenplan",
-            KAFKA_BOOTSTRAP_SERVERS=bootstrap, HTTP_PORT=str(PORT), LOG_LEVEL="warning", JWT_SECRET=secret),
-            stdout=subprocess.DEVNULL, stderr=open(LOCAL / "intake.log", "w"))
-        processes.append(intake)
-        while True:
-            try:
-                if urllib.request.urlopen(f"http://127.0.0.1:{PORT}/health/ready", timeout=2).status == 200:
-                    break
-            except Exception:
-                time.sleep(0.2)
-        token = sh(str(release / "samenplanctl"), "mint-token", "--role", "admin", "--subject", "bench",
-                   capture_output=True, env=dict(ENV, JWT_SECRET=secret)).stdout.strip()
+        bench.start()
+        bootstrap = bench.bootstrap
+        intake = bench.service("intake", PORT)
+        token = bench.token("admin", "bench")
         for area in AREAS:
             body = json.dumps({"id": f"fm-{area}", "displayName": area, "areas": [area], "maxCaseload": 500}).encode()
             urllib.request.urlopen(urllib.request.Request(
@@ -152,7 +101,7 @@ def main() -> int:
         events = [referral(n, "bulk") for n in range(args.referrals)]
         profiler = None
         if args.perf:
-            profiler = subprocess.Popen(["perf", "record", "-g", "-o", str(LOCAL / "perf.data"), "-p", str(intake.pid)],
+            profiler = subprocess.Popen(["perf", "record", "-g", "-o", str(bench.local / "perf.data"), "-p", str(intake.pid)],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             time.sleep(1)
         started = time.monotonic()
@@ -196,41 +145,18 @@ def main() -> int:
 
         print("bench: 3. pgbench with the same SQL per batch of referrals", flush=True)
         # Intake stops first: its relay would otherwise publish pgbench's outbox rows too.
-        intake.send_signal(signal.SIGTERM)
-        intake.wait(timeout=30)
-        script = ROOT / "docs" / "bench" / "referral_batch.sql"
+        bench.stop(intake)
         # The script's generated batch lives in a temporary table; the services' roles may not
         # create one, so this throw-away database lets intake's role do so for the benchmark.
-        sh("psql", DB_URL, "-qc", "GRANT TEMPORARY ON DATABASE samenplan TO intake")
-        output = sh("pgbench", "-n", "-r", "-f", str(script), "-c", "1", "-j", "1",
-                    "-T", "10", "-U", "intake", "-h", "127.0.0.1", "-p", str(PGPORT), "samenplan",
-                    capture_output=True, env=dict(ENV, PGPASSWORD="intake")).stdout
-        tps = next(float(line.split("=")[1].split()[0]) for line in output.splitlines() if line.startswith("tps"))
+        sql("GRANT TEMPORARY ON DATABASE samenplan TO intake")
+        tps, latencies_ms = bench.pgbench(ROOT / "docs" / "bench" / "referral_batch.sql", "intake", 1, 10)
         # Per-statement latencies (-r): the statement that generates the batch's data stands in
         # for intake's bound parameters and is left out of the comparison.
-        latencies_ms = []
-        in_latencies = False
-        for line in output.splitlines():
-            if line.startswith("statement latencies"):
-                in_latencies = True
-                continue
-            if in_latencies and line.strip():
-                parts = line.split()
-                try:
-                    latencies_ms.append((float(parts[0]), " ".join(parts[2:])))
-                except (ValueError, IndexError):
-                    pass
         statements_ms = sum(ms for ms, command in latencies_ms if not command.startswith("CREATE TEMP TABLE"))
         pgbench_rate = BATCH * 1000 / statements_ms
         pgbench_raw = tps * BATCH
     finally:
-        for process in reversed(processes):
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-        postgres("stop")
+        bench.stop_all()
 
     print("\nbench results (release build, this machine):")
     print(f"  intake, {args.referrals} referrals to committed cases with events delivered: "
