@@ -20,6 +20,7 @@ Targets (issue 4): p99 under 10 ms at 1,000 reads/s, and at least half of pgbenc
 """
 import argparse
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -56,13 +57,15 @@ def main() -> int:
     parser.add_argument("--cases", type=int, default=1000)
     parser.add_argument("--rate", type=int, default=1000)
     parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--perf", action="store_true",
+                        help="record a CPU profile of planning during the flat-out reads (.local/bench-planning/perf.data)")
     args = parser.parse_args()
 
     bench = Bench("bench-planning", 54379)
     bench.build("planning", "kafka-dev-broker", "samenplanctl")
     try:
         bench.start()
-        bench.service("planning", PORT)
+        planning = bench.service("planning", PORT)
         print(f"bench: seeding {args.cases} cases with an approved plan", flush=True)
         bench.sql(f"""
             INSERT INTO planning.cases (id, area, framework, urgency, manager_id, phase, opened_at, phase_changed_at)
@@ -94,7 +97,16 @@ def main() -> int:
         print(f"bench: 1. reads at about {args.rate}/s for {args.seconds} s", flush=True)
         paced = wrk(bench, "planning_read.lua", 2, CONNECTIONS, args.seconds, dict(env, DELAY_MS=str(pause)))
         print(f"bench: 2. reads as fast as they go for {args.seconds} s", flush=True)
+        profiler = None
+        if args.perf:
+            profiler = subprocess.Popen(
+                ["perf", "record", "-g", "-o", str(bench.local / "perf.data"), "-p", str(planning.pid)],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(1)
         reads = wrk(bench, "planning_read.lua", 2, CONNECTIONS, args.seconds, dict(env, DELAY_MS="0"))
+        if profiler:
+            profiler.send_signal(signal.SIGINT)
+            profiler.wait()
         print(f"bench: 3. plan updates as fast as they go for {args.seconds} s", flush=True)
         updates = wrk(bench, "planning_update.lua", 2, 2, args.seconds, env)
 

@@ -4,6 +4,6 @@
 \set n random(1, 1000)
 BEGIN;
 SELECT area, framework, urgency, manager_id, phase, opened_at, phase_changed_at FROM cases WHERE id = md5('bench-' || :n)::uuid;
-INSERT INTO audit_log (actor, role, action, resource_type, resource_id, case_id, outcome) SELECT 'fm-bench', 'family-manager', 'read', 'case', md5('bench-' || :n), md5('bench-' || :n)::uuid, 'allowed';
+INSERT INTO audit_log (actor, role, action, resource_type, resource_id, case_id, outcome) SELECT actor, role, action, resource_type, resource_id, NULLIF(case_id, '')::uuid, outcome FROM unnest(ARRAY['fm-bench'], ARRAY['family-manager'], ARRAY['read'], ARRAY['case'], ARRAY[md5('bench-' || :n)], ARRAY[md5('bench-' || :n)::uuid::text], ARRAY['allowed']) AS e(actor, role, action, resource_type, resource_id, case_id, outcome);
 SELECT phase, changed_at FROM phase_history WHERE case_id = md5('bench-' || :n)::uuid ORDER BY changed_at;
 END;

@@ -19,7 +19,7 @@ WITH g AS (
            'kind' || n || '|f' || :run || '|2015-01-01' AS child_key
     FROM generate_series(1, 500) AS n)
 SELECT
-    jsonb_agg(jsonb_build_object('source', '/integrators/pgbench', 'id', referral_id, 'type', 'nl.samenplan.referral.submitted.v1')) AS inbox,
+    array_agg('nl.samenplan.referral.submitted.v1'::text) AS event_types,
     array_agg(child_key) || array_agg('referral:/integrators/pgbench:' || referral_id) AS lock_keys,
     array_agg('/integrators/pgbench'::text) AS sources,
     array_agg(referral_id) AS referral_ids,
@@ -32,7 +32,9 @@ SELECT
     array_agg(case_id) AS case_ids,
     array_agg('fm-' || area) AS manager_ids,
     jsonb_agg(jsonb_build_object('source', '/integrators/pgbench', 'referralId', referral_id, 'eventId', referral_id, 'caseId', case_id, 'joined', false, 'framework', 'voluntary', 'urgency', 'normal', 'area', area, 'organisation', 'Benchmark')) AS referrals,
-    jsonb_agg(jsonb_build_object('actor', '/integrators/pgbench', 'role', 'integrator', 'action', 'referral-opened-case', 'resourceType', 'referral', 'resourceId', referral_id, 'caseId', case_id, 'outcome', 'allowed')) AS audit,
+    array_agg('/integrators/pgbench'::text) AS audit_actors, array_agg('integrator'::text) AS audit_roles,
+    array_agg('referral-opened-case'::text) AS audit_actions, array_agg('referral'::text) AS audit_types,
+    array_agg(case_id::text) AS audit_cases, array_agg('allowed'::text) AS audit_outcomes,
     (SELECT array_agg(gen_random_uuid()::text) FROM generate_series(1, 1500)) AS event_ids,
     array_agg('samenplan.intake.v1'::text) || array_agg('samenplan.intake.v1'::text) || array_agg('samenplan.intake.v1'::text) AS topics,
     array_agg(case_id::text) || array_agg(case_id::text) || array_agg(case_id::text) AS keys,
@@ -41,7 +43,7 @@ SELECT
 FROM g;
 -- EventConsumerService: the batch's inbox claim.
 INSERT INTO inbox (source, event_id, event_type)
-SELECT source, id, type FROM jsonb_to_recordset((SELECT inbox FROM batch)) AS r(source text, id text, type text)
+SELECT * FROM unnest((SELECT sources FROM batch), (SELECT referral_ids FROM batch), (SELECT event_types FROM batch))
 ON CONFLICT DO NOTHING RETURNING source, event_id;
 -- ReferralStore.lock
 SELECT pg_advisory_xact_lock(-1, b)
@@ -95,10 +97,11 @@ FROM jsonb_to_recordset((SELECT referrals FROM batch))
     AS r("source" text, "referralId" text, "eventId" text, "caseId" uuid, "joined" boolean,
          "framework" text, "urgency" text, "area" text, "organisation" text, "contact" text, "reason" text);
 INSERT INTO audit_log (actor, role, action, resource_type, resource_id, case_id, outcome)
-SELECT "actor", "role", "action", "resourceType", "resourceId", "caseId"::uuid, "outcome"
-FROM jsonb_to_recordset((SELECT audit FROM batch))
-    AS r("actor" text, "role" text, "action" text, "resourceType" text, "resourceId" text,
-         "caseId" text, "outcome" text);
+SELECT actor, role, action, resource_type, resource_id, NULLIF(case_id, '')::uuid, outcome
+FROM unnest((SELECT audit_actors FROM batch), (SELECT audit_roles FROM batch), (SELECT audit_actions FROM batch),
+            (SELECT audit_types FROM batch), (SELECT referral_ids FROM batch), (SELECT audit_cases FROM batch),
+            (SELECT audit_outcomes FROM batch))
+    AS e(actor, role, action, resource_type, resource_id, case_id, outcome);
 INSERT INTO outbox (event_id, topic, kafka_key, event, traceparent)
 SELECT id, topic, NULLIF(key, ''), event, NULLIF(traceparent, '')
 FROM unnest((SELECT event_ids FROM batch), (SELECT topics FROM batch), (SELECT keys FROM batch),
