@@ -181,6 +181,28 @@ import Testing
                 #expect(try await eventually { try await published(.followUpDue) == 2 })
                 try await Task.sleep(for: .seconds(2))
                 #expect(try await published(.followUpDue) == 2)
+                // The team sees what became theirs: the handover, the continuation plan, the
+                // follow-ups and whether they are due; another area's team sees nothing.
+                @Sendable func handovers(_ token: String) async throws -> [JSON] {
+                    let response = try await opened.planning.execute(
+                        uri: "/v1/handovers", method: .get, headers: [.authorization: "Bearer \(token)"])
+                    return try JSONCoding.decoder.decode(JSON.self, from: Data(buffer: response.body))["items"]?.arrayValue ?? []
+                }
+                let listed = try await handovers(team)
+                #expect(listed.count == 1)
+                #expect(listed.first?["status"] == "accepted")
+                #expect(listed.first?["continuationPlan"]?["whatToDo"] == "Naar oma")
+                #expect(listed.first?["followUps"]?.arrayValue?.map { $0["months"] } == [6, 12])
+                #expect(listed.first?["followUps"]?.arrayValue?.allSatisfy { $0["due"] == true } == true)
+                #expect(try await handovers(otherTeam).isEmpty)
+                #expect(
+                    try await environment.withAdminClient { client in
+                        try await client.count(
+                            """
+                            SELECT count(*) FROM planning.audit_log
+                            WHERE actor = 'wijkteam-borsele' AND resource_type = 'handover' AND action = 'read'
+                            """)
+                    } == 1)
                 #expect(try await published(.handoverDeclined) == 1)
                 #expect(try await published(.handoverAccepted) == 1)
                 // The continuation plan, comments and reasons stay in planning.

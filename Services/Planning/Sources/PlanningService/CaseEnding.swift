@@ -301,6 +301,69 @@ enum CaseEndingRoutes {
         }
     }
 
+    /// `GET /v1/handovers`: what the neighbourhood team of an area takes over. The handovers
+    /// offered to their areas, with the continuation plan they work from and the follow-ups
+    /// that became theirs; every case listed is an audited read.
+    static func addHandoverList(to group: RouterGroup<SamenplanRequestContext>, environment: ServiceEnvironment) {
+        let database = environment.database
+        group.get("handovers") { request, context -> Response in
+            let caller = try context.require(.neighbourhoodTeam, .admin)
+            let page = try Page(request)
+            let after = try page.after.map { cursor in
+                guard let id = UUID(uuidString: cursor) else { throw Problem.badRequest("after must be a case id.") }
+                return id
+            }
+            let everyArea = caller.role == .admin
+            let logger = context.logger
+            return try await database.transaction { connection -> Response in
+                let rows = try await connection.query(
+                    """
+                    SELECT h.case_id, c.area, h.status, h.offered_at, h.answered_at, cp.content::text, cp.follow_up_months, cp.status
+                    FROM handovers h JOIN cases c ON c.id = h.case_id
+                    LEFT JOIN continuation_plans cp ON cp.case_id = h.case_id
+                    WHERE (\(everyArea) OR c.area = ANY(\(caller.areas)::text[])) AND (\(after)::uuid IS NULL OR h.case_id > \(after))
+                    ORDER BY h.case_id LIMIT \(page.limit)
+                    """, logger: logger
+                ).collect()
+                var items: [JSON] = []
+                var audit: [AuditEntry] = []
+                var last: UUID?
+                for row in rows {
+                    let (caseId, area, status, offeredAt, answeredAt, content, months, planStatus) =
+                        try row.decode((UUID, String, String, Date, Date?, String?, [Int]?, String?).self)
+                    let followUps = try await connection.query(
+                        """
+                        SELECT split_part(subject, '/', 2)::int, due_at, fired_at IS NOT NULL FROM timers
+                        WHERE kind = \(FollowUps.kind) AND subject LIKE \(caseId.uuidString.lowercased() + "/%") ORDER BY due_at
+                        """, logger: logger
+                    ).collect().map { row -> JSON in
+                        let (months, dueAt, due) = try row.decode((Int, Date, Bool).self)
+                        return .object([
+                            "months": .number(Double(months)), "dueAt": .string(Timestamp.format(dueAt)), "due": .bool(due),
+                        ])
+                    }
+                    var item: [String: JSON] = [
+                        "caseId": .string(caseId.uuidString.lowercased()), "area": .string(area), "status": .string(status),
+                        "offeredAt": .string(Timestamp.format(offeredAt)),
+                        "answeredAt": answeredAt.map { .string(Timestamp.format($0)) } ?? .null,
+                        "followUps": .array(followUps),
+                    ]
+                    if let content {
+                        let plan = try JSONCoding.decoder.decode(ContinuationPlan.self, from: Data(content.utf8))
+                        item["continuationPlan"] = try continuationJSON(
+                            plan, months: months ?? FollowUps.defaultMonths, status: planStatus ?? "proposed", comment: nil)
+                    }
+                    items.append(.object(item))
+                    audit.append(AuditEntry(caller, "read", "handover", caseId, caseId: caseId))
+                    last = caseId
+                }
+                try await AuditLog.record(audit, on: connection, logger: logger)
+                return try Response.json(
+                    page.body(items: items, last: items.count == page.limit ? last?.uuidString.lowercased() : nil))
+            }
+        }
+    }
+
     static func continuationJSON(_ plan: ContinuationPlan, months: [Int], status: String, comment: String?) throws -> JSON {
         var body = try JSON(encoding: plan).objectValue ?? [:]
         body["followUpMonths"] = .array(months.map { .number(Double($0)) })

@@ -41,5 +41,6 @@ enum CaseRoutes {
         EvaluationRoutes.add(to: group, environment: environment, clock: evaluationClock)
         CaseEndingRoutes.add(to: group, environment: environment, evaluationClock: evaluationClock)
         HelpRequests.add(to: group, environment: environment)
+        CaseEndingRoutes.addHandoverList(to: group, environment: environment)
     }
 }
