@@ -131,9 +131,16 @@ let package = Package(
         ),
         .executableTarget(name: "planning", dependencies: ["PlanningService"], path: "Services/Planning/Sources/planning"),
 
+        /// The volunteer centre's rules, pure: certificate ages, eligibility, the ranked shortlist,
+        /// the consultation rhythm and agenda. No I/O, so its tests run in milliseconds.
+        .target(
+            name: "VolunteersDomain",
+            dependencies: ["SamenplanDomain"],
+            path: "Services/Volunteers/Sources/VolunteersDomain"
+        ),
         .target(
             name: "VolunteersService",
-            dependencies: ["SamenplanServer"],
+            dependencies: ["SamenplanServer", "VolunteersDomain"],
             path: "Services/Volunteers/Sources/VolunteersService",
             resources: [.copy("Migrations")]
         ),
@@ -179,7 +186,7 @@ let package = Package(
         .testTarget(
             name: "DomainTests",
             dependencies: [
-                "SamenplanDomain", "IntakeService", "PlanningService",
+                "SamenplanDomain", "IntakeService", "PlanningService", "VolunteersDomain",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             path: "Tests/DomainTests"

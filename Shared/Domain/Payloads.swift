@@ -434,6 +434,117 @@ public struct VolunteerAssignmentChanged: Codable, Sendable, Hashable {
     }
 }
 
+/// `nl.samenplan.volunteer.registered.v1` / `.status-changed.v1` (volunteers): a volunteer
+/// joined the registry or their status changed (`reason` says why when the service changed
+/// it itself, for example `certificate-expired`). Ids and codes only: the volunteer's name
+/// and contact details stay in the volunteers service.
+public struct VolunteerChanged: Codable, Sendable, Hashable {
+    public var volunteerId: String
+    public var status: String
+    public var areas: [String]
+    public var guideId: String?
+    public var reason: String?
+    public var at: Date
+
+    public init(volunteerId: String, status: String, areas: [String], guideId: String?, reason: String?, at: Date) {
+        self.volunteerId = volunteerId
+        self.status = status
+        self.areas = areas
+        self.guideId = guideId
+        self.reason = reason
+        self.at = at
+    }
+}
+
+/// `nl.samenplan.volunteer-certificate.expiring.v1`: the volunteer's certificate of
+/// conduct (VOG) runs out on `expiresOn`; the coordinator asks for a new one in time.
+public struct VolunteerCertificateExpiring: Codable, Sendable, Hashable {
+    public var volunteerId: String
+    public var areas: [String]
+    public var guideId: String?
+    public var issuedOn: CalendarDate
+    public var expiresOn: CalendarDate
+
+    public init(volunteerId: String, areas: [String], guideId: String?, issuedOn: CalendarDate, expiresOn: CalendarDate) {
+        self.volunteerId = volunteerId
+        self.areas = areas
+        self.guideId = guideId
+        self.issuedOn = issuedOn
+        self.expiresOn = expiresOn
+    }
+}
+
+/// `nl.samenplan.volunteer-match.proposed.v1` / `.refused.v1`: the coordinator proposed a
+/// volunteer for a help request; the family refused (the request returns to the shortlist).
+/// The family's consent is the assignment's start (`volunteer-assignment.started`).
+public struct VolunteerMatchChanged: Codable, Sendable, Hashable {
+    public var proposalId: UUID
+    public var helpRequestId: UUID
+    public var caseId: UUID
+    public var managerId: String?
+    public var volunteerId: String
+    public var at: Date
+
+    public init(proposalId: UUID, helpRequestId: UUID, caseId: UUID, managerId: String?, volunteerId: String, at: Date) {
+        self.proposalId = proposalId
+        self.helpRequestId = helpRequestId
+        self.caseId = caseId
+        self.managerId = managerId
+        self.volunteerId = volunteerId
+        self.at = at
+    }
+}
+
+/// `nl.samenplan.volunteer-concern.flagged.v1`: a concern about a family a volunteer works
+/// with, for its family manager at once. The concern's text stays in the volunteers service.
+public struct VolunteerConcernFlagged: Codable, Sendable, Hashable {
+    public var concernId: UUID
+    public var assignmentId: UUID
+    public var caseId: UUID
+    public var managerId: String?
+    public var volunteerId: String
+    public var raisedBy: String
+    public var at: Date
+
+    public init(
+        concernId: UUID, assignmentId: UUID, caseId: UUID, managerId: String?, volunteerId: String, raisedBy: String,
+        at: Date
+    ) {
+        self.concernId = concernId
+        self.assignmentId = assignmentId
+        self.caseId = caseId
+        self.managerId = managerId
+        self.volunteerId = volunteerId
+        self.raisedBy = raisedBy
+        self.at = at
+    }
+}
+
+/// `nl.samenplan.case-consultation.due.v1`: an area's case consultation meets today; its
+/// agenda, in ids and counts, and the date of the next one.
+public struct CaseConsultationDue: Codable, Sendable, Hashable {
+    public var consultationId: UUID
+    public var area: String
+    public var meetsOn: CalendarDate
+    public var nextOn: CalendarDate
+    public var familiesWithVolunteers: [UUID]
+    public var openConcerns: Int
+    public var unmatchedRequests: [UUID]
+
+    public init(
+        consultationId: UUID, area: String, meetsOn: CalendarDate, nextOn: CalendarDate,
+        familiesWithVolunteers: [UUID], openConcerns: Int, unmatchedRequests: [UUID]
+    ) {
+        self.consultationId = consultationId
+        self.area = area
+        self.meetsOn = meetsOn
+        self.nextOn = nextOn
+        self.familiesWithVolunteers = familiesWithVolunteers
+        self.openConcerns = openConcerns
+        self.unmatchedRequests = unmatchedRequests
+    }
+}
+
 /// `nl.samenplan.notification.delivered.v1` / `.failed.v1`: the outcome of one message.
 public struct NotificationOutcome: Codable, Sendable, Hashable {
     public var deliveryId: UUID

@@ -65,6 +65,13 @@ public struct EventType: RawRepresentable, Hashable, Sendable, CustomStringConve
     // Volunteers, on samenplan.volunteers.v1.
     public static let volunteerAssignmentStarted: EventType = "nl.samenplan.volunteer-assignment.started.v1"
     public static let volunteerAssignmentEnded: EventType = "nl.samenplan.volunteer-assignment.ended.v1"
+    public static let volunteerRegistered: EventType = "nl.samenplan.volunteer.registered.v1"
+    public static let volunteerStatusChanged: EventType = "nl.samenplan.volunteer.status-changed.v1"
+    public static let volunteerCertificateExpiring: EventType = "nl.samenplan.volunteer-certificate.expiring.v1"
+    public static let volunteerMatchProposed: EventType = "nl.samenplan.volunteer-match.proposed.v1"
+    public static let volunteerMatchRefused: EventType = "nl.samenplan.volunteer-match.refused.v1"
+    public static let volunteerConcernFlagged: EventType = "nl.samenplan.volunteer-concern.flagged.v1"
+    public static let caseConsultationDue: EventType = "nl.samenplan.case-consultation.due.v1"
 
     // Notifications, on samenplan.notifications.v1.
     public static let notificationDelivered: EventType = "nl.samenplan.notification.delivered.v1"
@@ -80,7 +87,9 @@ public struct EventType: RawRepresentable, Hashable, Sendable, CustomStringConve
         .evaluationRecorded, .evaluationDue, .evaluationOverdue,
         .continuationPlanProposed, .continuationPlanApproved, .continuationPlanSentBack, .safetyAssessed,
         .handoverOffered, .handoverAccepted, .handoverDeclined, .followUpDue, .helpRequestRaised,
-        .volunteerAssignmentStarted, .volunteerAssignmentEnded,
+        .volunteerAssignmentStarted, .volunteerAssignmentEnded, .volunteerRegistered, .volunteerStatusChanged,
+        .volunteerCertificateExpiring, .volunteerMatchProposed, .volunteerMatchRefused, .volunteerConcernFlagged,
+        .caseConsultationDue,
         .notificationDelivered, .notificationFailed,
     ]
 }

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import PostgresNIO
 
@@ -72,5 +73,33 @@ public enum DatabaseFault {
         // NIO channel errors (connection refused, reset) surface without a PSQLError wrapper.
         let name = String(reflecting: type(of: error))
         return name.contains("NIO") || name.contains("ChannelError") || name.contains("Connect")
+    }
+}
+
+extension PostgresConnection {
+    /// The first row of a prepared statement expected to return at most one, read to the end
+    /// so the connection is ready for the next statement.
+    public func one<Statement: PostgresPreparedStatement>(_ statement: Statement, logger: Logger) async throws
+        -> Statement.Row?
+    {
+        var first: Statement.Row?
+        for try await row in try await execute(statement, logger: logger) where first == nil {
+            first = row
+        }
+        return first
+    }
+}
+
+/// A prepared statement whose one parameter (`$1`) is an id, the most common kind: the row
+/// of a case, its history, its latest plan version.
+public protocol PreparedByID: PostgresPreparedStatement {
+    var id: UUID { get }
+}
+
+extension PreparedByID {
+    public func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 1)
+        bindings.append(id)
+        return bindings
     }
 }

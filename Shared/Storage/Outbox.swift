@@ -90,15 +90,32 @@ extension Outbox {
     /// missing key or trace context.
     public static func enqueue(_ entries: [OutboxEntry], on connection: PostgresConnection, logger: Logger) async throws {
         guard !entries.isEmpty else { return }
-        try await connection.query(
-            """
+        _ = try await connection.execute(EnqueueEvents(entries: entries), logger: logger)
+    }
+
+    /// Prepared once per connection: every change of every service ends here.
+    struct EnqueueEvents: PostgresPreparedStatement {
+        static let sql = """
             INSERT INTO outbox (event_id, topic, kafka_key, event, traceparent)
             SELECT id, topic, NULLIF(key, ''), event, NULLIF(traceparent, '')
-            FROM unnest(\(entries.map(\.eventId))::text[], \(entries.map(\.topic))::text[], \(entries.map { $0.key ?? "" })::text[],
-                        \(entries.map(\.event))::text[], \(entries.map { $0.traceparent ?? "" })::text[])
+            FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])
                 WITH ORDINALITY AS e(id, topic, key, event, traceparent, n)
             ORDER BY n
-            """, logger: logger)
+            """
+        typealias Row = Void
+        var entries: [OutboxEntry]
+
+        func makeBindings() throws -> PostgresBindings {
+            var bindings = PostgresBindings(capacity: 5)
+            bindings.append(entries.map(\.eventId))
+            bindings.append(entries.map(\.topic))
+            bindings.append(entries.map { $0.key ?? "" })
+            bindings.append(entries.map(\.event))
+            bindings.append(entries.map { $0.traceparent ?? "" })
+            return bindings
+        }
+
+        func decodeRow(_ row: PostgresRow) throws {}
     }
 }
 
@@ -142,14 +159,32 @@ extension AuditLog {
     /// JSON to write or parse: a single line is on the hot path of every read of family data).
     public static func record(_ entries: [AuditEntry], on connection: PostgresConnection, logger: Logger) async throws {
         guard !entries.isEmpty else { return }
-        try await connection.query(
-            """
+        _ = try await connection.execute(RecordAuditLines(entries: entries), logger: logger)
+    }
+
+    /// Prepared once per connection: the server parses and plans it once, not on every read.
+    struct RecordAuditLines: PostgresPreparedStatement {
+        static let sql = """
             INSERT INTO audit_log (actor, role, action, resource_type, resource_id, case_id, outcome)
             SELECT actor, role, action, resource_type, resource_id, NULLIF(case_id, '')::uuid, outcome
-            FROM unnest(\(entries.map(\.actor))::text[], \(entries.map(\.role))::text[], \(entries.map(\.action))::text[],
-                        \(entries.map(\.resourceType))::text[], \(entries.map(\.resourceId))::text[],
-                        \(entries.map { $0.caseId?.uuidString ?? "" })::text[], \(entries.map(\.outcome))::text[])
+            FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
                 AS e(actor, role, action, resource_type, resource_id, case_id, outcome)
-            """, logger: logger)
+            """
+        typealias Row = Void
+        var entries: [AuditEntry]
+
+        func makeBindings() throws -> PostgresBindings {
+            var bindings = PostgresBindings(capacity: 7)
+            bindings.append(entries.map(\.actor))
+            bindings.append(entries.map(\.role))
+            bindings.append(entries.map(\.action))
+            bindings.append(entries.map(\.resourceType))
+            bindings.append(entries.map(\.resourceId))
+            bindings.append(entries.map { $0.caseId?.uuidString ?? "" })
+            bindings.append(entries.map(\.outcome))
+            return bindings
+        }
+
+        func decodeRow(_ row: PostgresRow) throws {}
     }
 }

@@ -50,16 +50,14 @@ enum CaseAccess {
         _ id: UUID, for caller: Identity, purpose: Purpose = .read, action: String, resourceType: String = "case",
         lock: Bool = false, on connection: PostgresConnection, logger: Logger
     ) async throws -> Result<PlanningCase, Problem> {
-        let rows = try await connection.query(
-            """
-            SELECT area, framework, urgency, manager_id, phase, opened_at, phase_changed_at
-            FROM cases WHERE id = \(id) \(unescaped: lock ? "FOR UPDATE" : "")
-            """, logger: logger
-        ).collect()
+        let row =
+            lock
+            ? try await connection.one(CaseRow.ForUpdate(id: id), logger: logger)
+            : try await connection.one(CaseRow.Read(id: id), logger: logger)
         let notFound = Problem.notFound("No case \(id.uuidString.lowercased()).")
-        guard let row = rows.first else { return .failure(notFound) }
-        let (area, framework, urgency, managerId, phase, openedAt, phaseChangedAt) =
-            try row.decode((String, String, String, String?, String, Date, Date).self)
+        guard let (area, framework, urgency, managerId, phase, openedAt, phaseChangedAt) = row else {
+            return .failure(notFound)
+        }
         let visible = caller.maySeeCase(managedBy: managerId, inArea: area)
         let allowed =
             switch purpose {
@@ -85,6 +83,26 @@ enum CaseAccess {
             PlanningCase(
                 id: id, area: area, framework: framework, urgency: urgency, managerId: managerId,
                 phase: Phase(rawValue: phase) ?? .connect, openedAt: openedAt, phaseChangedAt: phaseChangedAt))
+    }
+}
+
+/// The case row, as prepared statements: every request about a case starts with it, so the
+/// server parses and plans it once per connection instead of on every request.
+enum CaseRow {
+    typealias Columns = (String, String, String, String?, String, Date, Date)
+    static let select = "SELECT area, framework, urgency, manager_id, phase, opened_at, phase_changed_at FROM cases WHERE id = $1"
+
+    struct Read: PreparedByID {
+        static let sql = CaseRow.select
+        var id: UUID
+        func decodeRow(_ row: PostgresRow) throws -> Columns { try row.decode(Columns.self) }
+    }
+
+    /// The same row, locked for the transaction: serialises every change to one case.
+    struct ForUpdate: PreparedByID {
+        static let sql = CaseRow.select + " FOR UPDATE"
+        var id: UUID
+        func decodeRow(_ row: PostgresRow) throws -> Columns { try row.decode(Columns.self) }
     }
 }
 

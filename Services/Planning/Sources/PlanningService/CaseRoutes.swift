@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import PostgresNIO
 import SamenplanDomain
 import SamenplanServer
 import SamenplanStorage
@@ -20,10 +21,9 @@ enum CaseRoutes {
                 id, for: caller, action: "read", database: database, logger: context.logger
             ) { found, connection in
                 var history: [JSON] = []
-                let phases = try await connection.query(
-                    "SELECT phase, changed_at FROM phase_history WHERE case_id = \(found.id) ORDER BY changed_at",
-                    logger: context.logger)
-                for try await (phase, at) in phases.decode((String, Date).self) {
+                for try await (phase, at) in try await connection.execute(
+                    PhaseHistory(id: found.id), logger: context.logger)
+                {
                     history.append(.object(["phase": .string(phase), "at": .string(Timestamp.format(at))]))
                 }
                 var body: [String: JSON] = [
@@ -43,4 +43,11 @@ enum CaseRoutes {
         HelpRequests.add(to: group, environment: environment)
         CaseEndingRoutes.addHandoverList(to: group, environment: environment)
     }
+}
+
+/// A case's phases in order; prepared, as it is read with every case.
+struct PhaseHistory: PreparedByID {
+    static let sql = "SELECT phase, changed_at FROM phase_history WHERE case_id = $1 ORDER BY changed_at"
+    var id: UUID
+    func decodeRow(_ row: PostgresRow) throws -> (String, Date) { try row.decode((String, Date).self) }
 }

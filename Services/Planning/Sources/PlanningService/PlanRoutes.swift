@@ -109,11 +109,11 @@ enum PlanRoutes {
                 try precondition.check(current: current)
                 let version = current + 1
                 let content = String(decoding: try JSONCoding.encoder.encode(proposal.plan), as: UTF8.self)
-                try await connection.query(
-                    """
-                    INSERT INTO plan_versions (case_id, version, content, reason, author, created_at)
-                    VALUES (\(id), \(version), \(content)::jsonb, \(reason), \(caller.subject), \(now))
-                    """, logger: logger)
+                _ = try await connection.execute(
+                    PlanStore.InsertVersion(
+                        caseId: id, version: version, content: content, reason: reason, author: caller.subject,
+                        createdAt: now),
+                    logger: logger)
                 try await EventContext(connection: connection, logger: logger, source: source).emit(
                     .planVersionProposed,
                     payload: PlanVersionChanged(

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import PostgresNIO
 import SamenplanDomain
+import SamenplanStorage
 
 /// Reads of the versioned family plan (`plan_versions`), and the facts about a case that
 /// the lifecycle's guards look at.
@@ -58,10 +59,39 @@ enum PlanStore {
     static func latestVersionNumber(of caseId: UUID, on connection: PostgresConnection, logger: Logger) async throws
         -> Int
     {
-        let rows = try await connection.query(
-            "SELECT COALESCE(max(version), 0) FROM plan_versions WHERE case_id = \(caseId)", logger: logger
-        ).collect()
-        return try rows.first?.decode(Int.self) ?? 0
+        try await connection.one(LatestVersionNumber(id: caseId), logger: logger) ?? 0
+    }
+
+    struct LatestVersionNumber: PreparedByID {
+        static let sql = "SELECT COALESCE(max(version), 0) FROM plan_versions WHERE case_id = $1"
+        var id: UUID
+        func decodeRow(_ row: PostgresRow) throws -> Int { try row.decode(Int.self) }
+    }
+
+    /// A new proposed version; prepared, as plan updates are the busiest write.
+    struct InsertVersion: PostgresPreparedStatement {
+        static let sql = """
+            INSERT INTO plan_versions (case_id, version, content, reason, author, created_at)
+            VALUES ($1, $2, $3::jsonb, $4, $5, $6)
+            """
+        typealias Row = Void
+        var caseId: UUID
+        var version: Int
+        var content: String
+        var reason: String
+        var author: String
+        var createdAt: Date
+        func makeBindings() throws -> PostgresBindings {
+            var bindings = PostgresBindings(capacity: 6)
+            bindings.append(caseId)
+            bindings.append(version)
+            bindings.append(content)
+            bindings.append(reason)
+            bindings.append(author)
+            bindings.append(createdAt)
+            return bindings
+        }
+        func decodeRow(_ row: PostgresRow) throws {}
     }
 
     /// The plan in effect: the latest approved version.
