@@ -140,7 +140,10 @@ let package = Package(
         ),
         .target(
             name: "VolunteersService",
-            dependencies: ["SamenplanServer", "VolunteersDomain"],
+            dependencies: [
+                "SamenplanServer", "VolunteersDomain",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
             path: "Services/Volunteers/Sources/VolunteersService",
             resources: [.copy("Migrations")]
         ),

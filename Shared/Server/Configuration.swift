@@ -67,6 +67,7 @@ public struct ServiceConfiguration: Sendable {
         ConfigVariable("VOLUNTEERS_CERTIFICATE_MAX_AGE_MONTHS", default: "36", "volunteers: months a certificate of conduct (VOG) allows matching after its issue date"),
         ConfigVariable("VOLUNTEERS_CERTIFICATE_START_MONTHS", default: "3", "volunteers: at most this many months old must the certificate be when a volunteer starts their first assignment"),
         ConfigVariable("VOLUNTEERS_CERTIFICATE_WARNING_DAYS", default: "60", "volunteers: days before the certificate runs out that the coordinator is warned (nl.samenplan.volunteer-certificate.expiring.v1)"),
+        ConfigVariable("VOLUNTEERS_INTAKE_URL", default: "http://127.0.0.1:8081", "volunteers: intake's base URL, asked (with a service token) for the first names of the family a volunteer helps"),
         ConfigVariable("VOLUNTEERS_UNMATCHED_DAYS", default: "14", "volunteers: days a help request may wait for a volunteer before the case consultation's agenda names it"),
         ConfigVariable("NOTIFICATIONS_WEBHOOK_URL", "notifications: webhook for recipients that registered no channel of their own (unset: such messages fail as undeliverable)"),
         ConfigVariable("NOTIFICATIONS_WEBHOOK_SECRET", "notifications: HMAC-SHA256 key (at least 16 characters) for the webhook signature header"),

@@ -7,6 +7,8 @@ import SamenplanKafka
 import SamenplanServer
 import SamenplanTesting
 import Testing
+import IntakeService
+import PlanningService
 import VolunteersService
 
 /// The volunteers service against a real database and the Kafka protocol (issue 5): the
@@ -346,5 +348,89 @@ private struct Desk: Sendable {
     func at(_ instant: Date, _ clock: ManualWallClock) async throws {
         clock.set(instant)
         try await Task.sleep(for: .seconds(2.5))
+    }
+}
+
+/// Intake, planning and volunteers together (issue 5, item 2): a help request raised in the
+/// plan reaches the volunteer centre, every matching step comes back to planning over Kafka,
+/// and the volunteer sees the family's first names, asked of intake over HTTP.
+@Suite(.serialized) struct VolunteersWithPlanningTests {
+    @Test func everyMatchingStepUpdatesThePlanAndTheVolunteerSeesOnlyFirstNames() async throws {
+        try await TestEnvironment.with { environment in
+            let intake = try await ServiceRuntime.buildApplication(
+                try Intake.definition(), configuration: try environment.configuration(for: "intake"))
+            // Intake listens on a real port: volunteers asks it for first names over HTTP.
+            try await intake.test(.live) { intakeClient in
+                #expect(try await eventually(timeout: .seconds(30)) {
+                    try await intakeClient.execute(uri: "/health/ready", method: .get).status == .ok
+                })
+                let intakeURL = "http://127.0.0.1:\(try #require(intakeClient.port))"
+                let apps: [any ApplicationProtocol] = [
+                    try await ServiceRuntime.buildApplication(
+                        try Planning.definition(), configuration: try environment.configuration(for: "planning")),
+                    try await ServiceRuntime.buildApplication(
+                        try Volunteers.definition(),
+                        configuration: try environment.configuration(for: "volunteers", extra: ["VOLUNTEERS_INTAKE_URL": intakeURL])),
+                ]
+                try await withRunningApplications(apps) { clients in
+                    let (planning, volunteers) = (clients[0], clients[1])
+                    let opened = try await PlanningCase.open(environment, intake: intakeClient, planning: planning, referralId: "VT-VOL")
+                    let plan: JSON = [
+                        "currentSituation": "Moeder alleen met twee kinderen.", "concerns": [], "strengths": [], "talents": [],
+                        "goals": [["id": "g0", "what": "Sanne gaat naar de voetbalclub", "dueOn": "2027-06-01", "responsible": ["kind": "volunteer", "who": "nog te vinden"]]],
+                        "safetyAgreements": ["Bij ruzie belt moeder oma"],
+                    ]
+                    #expect(try await opened.call(.put, "/plan", opened.manager, ["plan": plan, "reason": "Start"], headers: [.ifNoneMatch: "*"]).status == .created)
+                    #expect(try await opened.call(.post, "/plan/versions/1/decision", opened.lead, ["decision": "approve"]).status == .ok)
+                    let raised = try await opened.call(
+                        .post, "/help-requests", opened.manager, ["need": "Samen naar de voetbalclub", "goalId": "g0", "volunteer": "long-term"])
+                    #expect(raised.status == .created)
+                    let requestId = try #require(try JSONCoding.decoder.decode(JSON.self, from: Data(buffer: raised.body))["id"]?.stringValue)
+
+                    let desk = try await Desk(environment, volunteers)
+                    #expect(try await desk.register("vol-anna", certificate: "2026-10-01", kinds: ["long-term"]).status == .created)
+                    #expect(try await eventually(timeout: .seconds(30)) {
+                        try await desk.call(.get, "/v1/help-requests/\(requestId)", desk.coordinator).status == .ok
+                    })
+                    @Sendable func planningStatus() async throws -> String? {
+                        let list = try JSONCoding.decoder.decode(
+                            JSON.self, from: Data(buffer: try await opened.call(.get, "/help-requests", opened.manager).body))
+                        return list["items"]?.arrayValue?.first { $0["id"]?.stringValue == requestId }?["status"]?.stringValue
+                    }
+
+                    // Proposed: planning shows the family is being asked.
+                    let proposal = try desk.json(try await desk.propose(requestId, "vol-anna"))["id"]?.stringValue ?? ""
+                    #expect(try await eventually(timeout: .seconds(30)) { try await planningStatus() == "proposed" })
+                    // Consent (the family's manager in volunteers): the goal has its volunteer in the plan.
+                    let accepted = try desk.json(
+                        try await desk.call(.post, "/v1/proposals/\(proposal)/answer", opened.manager, ["consent": true]))
+                    let assignmentId = try #require(accepted["assignmentId"]?.stringValue)
+                    #expect(try await eventually(timeout: .seconds(30)) { try await planningStatus() == "matched" })
+                    let inPlan = try JSONCoding.decoder.decode(
+                        JSON.self, from: Data(buffer: try await opened.call(.get, "/plan", opened.manager).body))
+                    #expect(inPlan["goalVolunteers"] == [["goalId": "g0", "volunteerId": "vol-anna", "helpRequestId": .string(requestId)]])
+
+                    // The volunteer sees the help request and the family's first names, nothing more.
+                    let anna = try await environment.token(role: .volunteer, subject: "vol-anna")
+                    let seen = try desk.json(try await desk.call(.get, "/v1/assignments/\(assignmentId)", anna))
+                    #expect(seen["familyFirstNames"] == ["Eva", "Sanne"])
+                    #expect(seen["helpRequest"]?["need"]?.stringValue == "Samen naar de voetbalclub")
+                    #expect(seen["plan"] == nil && seen["reason"] == nil)
+                    // Only the volunteers service reads first names from intake; a volunteer may not.
+                    let direct = try await intakeClient.execute(
+                        uri: "/v1/cases/\(opened.id)/first-names", method: .get, headers: [.authorization: "Bearer \(anna)"])
+                    #expect(direct.status == .forbidden)
+                    let intakeAudit = try await environment.withAdminClient { client in
+                        try await client.count(
+                            "SELECT count(*) FROM intake.audit_log WHERE resource_type = 'first-names' AND actor = 'volunteers' AND outcome = 'allowed'")
+                    }
+                    #expect(intakeAudit == 1)
+
+                    // The end comes back too: the goal no longer has a volunteer.
+                    #expect(try await desk.call(.post, "/v1/assignments/\(assignmentId)/end", opened.manager, ["reason": "goal-reached"]).status == .ok)
+                    #expect(try await eventually(timeout: .seconds(30)) { try await planningStatus() == "ended" })
+                }
+            }
+        }
     }
 }

@@ -148,6 +148,33 @@ enum CaseRoutes {
             return try IntakeRoutes.jsonResponse(.ok, family)
         }
 
+        /// The first names of a family's members, for the volunteers service: a volunteer sees
+        /// the first names of the family they help, and nothing else of it (DESIGN.md, HTTP).
+        /// Only the `service` role with subject `volunteers` (and an admin) may ask; the read is
+        /// audited like any other.
+        group.get("cases/:id/first-names") { _, context -> Response in
+            let caller = try context.require(.service, .admin)
+            let caseId = try caseID(context)
+            let allowed = caller.role == .admin || caller.subject == "volunteers"
+            let names = try await database.transaction { connection -> [String]? in
+                let rows = try await connection.query(
+                    """
+                    SELECT m.given_name FROM cases c JOIN members m ON m.family_id = c.family_id
+                    WHERE c.id = \(caseId) ORDER BY m.member_ref
+                    """, logger: context.logger
+                ).collect()
+                guard !rows.isEmpty else { return nil }
+                try await AuditLog.record(
+                    AuditEntry(caller, "read", "first-names", caseId, caseId: caseId, allowed: allowed),
+                    on: connection, logger: context.logger)
+                return try rows.map { try $0.decode(String.self) }
+            }
+            guard allowed else { throw Problem.forbidden("Only the volunteers service reads first names.") }
+            guard let names else { throw Problem.notFound("No case \(caseId).") }
+            return try IntakeRoutes.jsonResponse(
+                .ok, .object(["caseId": .string(caseId.uuidString.lowercased()), "firstNames": .array(names.map(JSON.string))]))
+        }
+
         /// What became of a referral, for the integrator that sent it: accepted (with its case),
         /// or rejected (with every problem).
         group.get("referrals") { request, context -> Response in

@@ -48,6 +48,36 @@ enum HelpRequests {
         }
     }
 
+    /// The volunteers service proposed a volunteer (the family is asked), or the family
+    /// refused them (the request is open again). Like an answer, a proposal about a help
+    /// request planning does not have is dead-lettered.
+    static func proposal(_ change: VolunteerMatchChanged, proposed: Bool, in context: EventContext) async throws {
+        let exists = try await context.connection.query(
+            "SELECT 1 FROM help_requests WHERE id = \(change.helpRequestId) AND case_id = \(change.caseId)",
+            logger: context.logger
+        ).collect()
+        guard !exists.isEmpty else {
+            throw PermanentEventFailure(
+                reason: "unknown-help-request",
+                detail: "no help request \(change.helpRequestId) of case \(change.caseId)")
+        }
+        // Only a request still waiting for its volunteer moves: a late copy of an older step
+        // never undoes a match.
+        if proposed {
+            try await context.connection.query(
+                """
+                UPDATE help_requests SET status = 'proposed', volunteer_id = \(change.volunteerId)
+                WHERE id = \(change.helpRequestId) AND status IN ('open', 'proposed')
+                """, logger: context.logger)
+        } else {
+            try await context.connection.query(
+                """
+                UPDATE help_requests SET status = 'open', volunteer_id = NULL
+                WHERE id = \(change.helpRequestId) AND status = 'proposed' AND volunteer_id = \(change.volunteerId)
+                """, logger: context.logger)
+        }
+    }
+
     /// The goals with a volunteer at work on them now, for the plan.
     static func goalVolunteers(of caseId: UUID, on connection: PostgresConnection, logger: Logger) async throws -> [JSON] {
         var items: [JSON] = []

@@ -5,7 +5,10 @@ import SamenplanEventing
 /// Planning's consumer: intake's cases become three-phase cases here.
 struct PlanningEventHandler: EventHandler {
     var handledTypes: Set<EventType> {
-        [.caseOpened, .caseAssigned, .volunteerAssignmentStarted, .volunteerAssignmentEnded]
+        [
+            .caseOpened, .caseAssigned, .volunteerMatchProposed, .volunteerMatchRefused, .volunteerAssignmentStarted,
+            .volunteerAssignmentEnded,
+        ]
     }
 
     func handle(_ event: CloudEvent, in context: EventContext) async throws {
@@ -16,6 +19,10 @@ struct PlanningEventHandler: EventHandler {
             let assigned = try event.payload(as: CaseAssigned.self)
             try await context.connection.query(
                 "UPDATE cases SET manager_id = \(assigned.managerId) WHERE id = \(assigned.caseId)", logger: context.logger)
+        case .volunteerMatchProposed, .volunteerMatchRefused:
+            try await HelpRequests.proposal(
+                try event.payload(as: VolunteerMatchChanged.self),
+                proposed: event.type == EventType.volunteerMatchProposed.rawValue, in: context)
         case .volunteerAssignmentStarted, .volunteerAssignmentEnded:
             try await HelpRequests.answer(
                 try event.payload(as: VolunteerAssignmentChanged.self),

@@ -113,7 +113,9 @@ struct AssignmentRecord: Sendable {
 enum AssignmentRoutes {
     static let endReasons = ["goal-reached", "family-wish", "volunteer-stopped", "concern"]
 
-    static func add(to group: RouterGroup<SamenplanRequestContext>, environment: ServiceEnvironment) {
+    static func add(
+        to group: RouterGroup<SamenplanRequestContext>, environment: ServiceEnvironment, directory: FamilyDirectory
+    ) {
         let database = environment.database
         let source = environment.source
         let clock = environment.clock
@@ -166,6 +168,11 @@ enum AssignmentRoutes {
                     // see that check-ins were held, not what was written.
                     let withNotes = caller.role == .admin || (caller.role == .familyManager && caller.subject == found.managerId)
                     fields["checkIns"] = .array(try await checkIns(of: found.id, withNotes: withNotes, on: connection, logger: context.logger))
+                    // The volunteer sees the family's first names, asked of intake (which owns them).
+                    if caller.role == .volunteer || caller.role == .admin {
+                        fields["familyFirstNames"] =
+                            await directory.firstNames(of: found.caseId, logger: context.logger).map { .array($0.map(JSON.string)) } ?? .null
+                    }
                     body = .object(fields)
                 }
                 return try Response.json(body)

@@ -27,7 +27,10 @@ public enum Volunteers {
                 guard let settings = try? VolunteerSettings(environment.configuration) else { return }
                 Registry.add(to: group, environment: environment, settings: settings)
                 Matching.add(to: group, environment: environment, settings: settings)
-                AssignmentRoutes.add(to: group, environment: environment)
+                let directory = FamilyDirectory(
+                    intakeURL: environment.configuration.string("VOLUNTEERS_INTAKE_URL") ?? "http://127.0.0.1:8081",
+                    tokens: environment.tokens)
+                AssignmentRoutes.add(to: group, environment: environment, directory: directory)
                 Consultations.add(to: group, environment: environment, settings: settings)
             })
     }
