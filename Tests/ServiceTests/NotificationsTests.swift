@@ -60,6 +60,37 @@ import Testing
         }
     }
 
+    /// Issue 5, item 3: a volunteer's concern reaches the family's manager at once, with ids
+    /// only; the concern's text stays in the volunteers service.
+    @Test func aVolunteersConcernReachesTheFamilyManager() async throws {
+        try await TestEnvironment.with { environment in
+            let receiver = RecordingReceiver()
+            try await receiver.run { url in
+                let app = try await ServiceRuntime.buildApplication(
+                    try Notifications.definition(),
+                    configuration: try environment.configuration(
+                        for: "notifications", extra: ["NOTIFICATIONS_WEBHOOK_URL": url + "/hook"]))
+                try await withRunningApplications([app]) { _ in
+                    let caseId = UUID()
+                    let flagged = try CloudEvent(
+                        source: EventSource.service("volunteers"), type: .volunteerConcernFlagged, subject: caseId.uuidString,
+                        payload: VolunteerConcernFlagged(
+                            concernId: UUID(), assignmentId: UUID(), caseId: caseId, managerId: "fm-7", volunteerId: "vol-anna",
+                            raisedBy: "vol-anna", at: Date()))
+                    try await environment.withProducer { producer in
+                        try await producer.send(
+                            topic: Topic.volunteers, key: Array(caseId.uuidString.utf8), value: try flagged.structuredBytes())
+                    }
+                    #expect(try await eventually(timeout: .seconds(20)) { receiver.requests.count == 1 })
+                    let message = try JSONCoding.decoder.decode(JSON.self, from: Data(receiver.requests[0].body))
+                    #expect(message["recipientId"] == "fm-7")
+                    #expect(message["kind"] == "volunteer-concern")
+                    #expect(message["caseId"]?.stringValue == caseId.uuidString.lowercased())
+                }
+            }
+        }
+    }
+
     @Test func webhookSignatureCoversTimestampAndBody() {
         let body = Array(#"{"caseId":"x"}"#.utf8)
         let header = WebhookSignature.sign(body: body, timestamp: 1_700_000_000, secret: "a-secret-of-16-chars")

@@ -4,7 +4,7 @@ import SamenplanEventing
 
 /// Turns events into messages: one row per recipient and channel, sent by `WebhookSender`.
 struct NotificationEventHandler: EventHandler {
-    var handledTypes: Set<EventType> { [.caseAssigned] }
+    var handledTypes: Set<EventType> { [.caseAssigned, .volunteerConcernFlagged] }
 
     func handle(_ event: CloudEvent, in context: EventContext) async throws {
         switch EventType(rawValue: event.type) {
@@ -17,6 +17,18 @@ struct NotificationEventHandler: EventHandler {
                     "kind": .string("new-family"),
                     "caseId": .string(assigned.caseId.uuidString.lowercased()),
                     "area": .string(assigned.area),
+                ], in: context)
+        case .volunteerConcernFlagged:
+            // A volunteer's concern reaches the family's manager at once (issue 5, item 3).
+            let concern = try event.payload(as: VolunteerConcernFlagged.self)
+            guard let managerId = concern.managerId else { return }
+            try await enqueue(
+                event: event, recipient: managerId,
+                message: [
+                    "kind": .string("volunteer-concern"), "urgency": .string("urgent"),
+                    "caseId": .string(concern.caseId.uuidString.lowercased()),
+                    "assignmentId": .string(concern.assignmentId.uuidString.lowercased()),
+                    "concernId": .string(concern.concernId.uuidString.lowercased()),
                 ], in: context)
         default:
             break
