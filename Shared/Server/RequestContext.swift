@@ -6,6 +6,8 @@ import SamenplanDomain
 public struct SamenplanRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     public var identity: Identity?
+    /// JSON bodies, refusing text PostgreSQL cannot store (see `TextGuard`).
+    public var requestDecoder: SamenplanRequestDecoder { SamenplanRequestDecoder() }
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)

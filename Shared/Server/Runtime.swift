@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import NIOPosix
 import PostgresNIO
 import SamenplanDomain
 import SamenplanEventing
@@ -152,6 +153,7 @@ public enum ServiceRuntime {
         let router = Router(context: SamenplanRequestContext.self)
         router.add(middleware: ProblemMiddleware())
         router.add(middleware: MetricsMiddleware())
+        router.add(middleware: TextGuardMiddleware())
         HealthRoutes.add(to: router, service: definition.name, checks: checks)
         let v1 = router.group("v1")
             .add(middleware: AuthMiddleware(authority: tokens))
@@ -171,6 +173,16 @@ public enum ServiceRuntime {
     /// once every service has stopped (offsets committed, producer flushed, pool closed) the
     /// process exits 0 at once. Returning into the top-level async `main` instead crashed
     /// now and then while librdkafka's and NIO's threads were still winding down.
+    /// Makes NIO's event loops Swift concurrency's global executor, so a request's `await`s
+    /// on PostgreSQL and Kafka resume on the loop that did the I/O instead of hopping to a
+    /// separate thread pool and back (about two thread switches per statement otherwise).
+    /// Safe here because nothing in the suite blocks a task: librdkafka's blocking calls run
+    /// on their own threads and queues (SamenplanKafka). Call it first thing in `main.swift`,
+    /// on the main thread, once; tests keep the default executor.
+    public static func runTasksOnEventLoops() {
+        NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+    }
+
     public static func main(_ makeDefinition: () throws -> ServiceDefinition) async -> Never {
         let definition: ServiceDefinition
         do {

@@ -12,6 +12,11 @@ import Testing
     static let definition = ServiceDefinition(
         name: "volunteers", defaultPort: 0, migrations: [Migration(version: "0001_probe", sql: "CREATE TABLE probe (id int)")],
         routes: { group, _ in
+            group.post("echo") { request, context -> String in
+                _ = try context.require(.admin)
+                struct Body: Decodable { var text: String }
+                return try await request.decode(as: Body.self, context: context).text
+            }
             group.get("whoami") { _, context -> String in
                 let identity = try context.require(.admin, .teamLead)
                 return "\(identity.role.rawValue):\(identity.subject):\(identity.areas.joined(separator: ","))"
@@ -115,6 +120,21 @@ import Testing
                         uri: "/v1/whoami", method: .get, headers: [.authorization: "Bearer \(bad)"])
                     #expect(response.status == .unauthorized)
                 }
+
+                // Text PostgreSQL cannot store (NUL) is refused with a 400 naming it, in a JSON
+                // body and in the path or query; an escaped backslash before "u0000" is just text.
+                let admin = try await environment.token(role: .admin)
+                @Sendable func echo(_ json: String, uri: String = "/v1/echo") async throws -> TestResponse {
+                    try await client.execute(
+                        uri: uri, method: .post, headers: [.authorization: "Bearer \(admin)", .contentType: "application/json"],
+                        body: ByteBuffer(string: json))
+                }
+                let nul = try await echo(#"{"text":"a\u0000b"}"#)
+                #expect(nul.status == .badRequest)
+                #expect(try json(nul)["problems"]?.arrayValue?.first?["rule"] == "no-nul")
+                #expect(try await echo(#"{"text":"a\\u0000b"}"#).status == .ok)
+                #expect(String(buffer: try await echo(#"{"text":"a\\u0000b"}"#).body) == #"a\u0000b"#)
+                #expect(try await echo(#"{"text":"ok"}"#, uri: "/v1/echo?x=%00").status == .badRequest)
 
                 let unknown = try await client.execute(uri: "/no/such/route", method: .get)
                 #expect(unknown.status == .notFound)

@@ -40,9 +40,14 @@ import VolunteersService
             #expect(try await desk.register("vol-anna", certificate: "2026-11-01").status == .created)
             #expect(try await desk.register("vol-anna", certificate: "2026-11-01").status == .conflict)
             #expect(try await desk.register("vol-bert", certificate: "2026-11-01").status == .created)
-            // Bert brings a new certificate: his old one's timers no longer apply.
-            var renewed = volunteer("vol-bert", certificate: "2027-06-01")
+            // Bert brings a new certificate: his old one's timers no longer apply. A date still
+            // to come is refused.
+            var renewed = volunteer("vol-bert", certificate: "2026-12-01")
             renewed["id"] = nil
+            let future = try await desk.call(.put, "/v1/volunteers/vol-bert", desk.coordinator, .object(renewed))
+            #expect(future.status == .badRequest)
+            #expect(try desk.problems(future).map(\.pointer) == ["/certificateIssuedOn"])
+            renewed["certificateIssuedOn"] = "2026-11-20"
             #expect(try await desk.call(.put, "/v1/volunteers/vol-bert", desk.coordinator, .object(renewed)).status == .ok)
             let anna = try desk.json(try await desk.call(.get, "/v1/volunteers/vol-anna", desk.coordinator))
             #expect(anna["certificate"]?["standing"]?.stringValue == "valid")
@@ -70,7 +75,8 @@ import VolunteersService
             let bert = try desk.json(try await desk.call(.get, "/v1/volunteers/vol-bert", desk.coordinator))
             #expect(bert["status"]?.stringValue == "active")
             #expect(try await desk.published(.volunteerStatusChanged) == 1)
-            #expect(try await desk.published(.volunteerCertificateExpiring) == 1)
+            // Bert's warning came on 2029-09-24, for his new certificate only.
+            #expect(try await desk.published(.volunteerCertificateExpiring) == 2)
         }
     }
 

@@ -1,4 +1,5 @@
 import IntakeService
 import SamenplanServer
 
+ServiceRuntime.runTasksOnEventLoops()
 await ServiceRuntime.main { try Intake.definition() }

@@ -1,4 +1,5 @@
 import NotificationsService
 import SamenplanServer
 
+ServiceRuntime.runTasksOnEventLoops()
 await ServiceRuntime.main { try Notifications.definition() }

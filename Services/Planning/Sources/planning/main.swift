@@ -1,4 +1,5 @@
 import PlanningService
 import SamenplanServer
 
+ServiceRuntime.runTasksOnEventLoops()
 await ServiceRuntime.main { try Planning.definition() }

@@ -1,4 +1,5 @@
 import ReportingService
 import SamenplanServer
 
+ServiceRuntime.runTasksOnEventLoops()
 await ServiceRuntime.main { try Reporting.definition() }

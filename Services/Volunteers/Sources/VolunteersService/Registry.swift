@@ -40,7 +40,8 @@ enum Registry {
             let caller = try context.require(.volunteerCoordinator, .admin)
             let body = try await request.decode(as: Registration.self, context: context)
             let id = body.id?.trimmingCharacters(in: .whitespaces) ?? ""
-            var problems = validate(body, catalogue: try await Catalogue.load(database: database, logger: context.logger))
+            var problems = validate(body, catalogue: try await Catalogue.load(database: database, logger: context.logger),
+                today: VolunteerCalendar.today(clock))
             if id.wholeMatch(of: /[A-Za-z0-9._-]{1,64}/) == nil {
                 problems.insert(.init(rule: "pattern", pointer: "/id", detail: "1–64 letters, digits, '.', '_' or '-'"), at: 0)
             }
@@ -86,7 +87,8 @@ enum Registry {
             let caller = try context.require(.volunteerCoordinator, .admin)
             let id = context.parameters.get("id") ?? ""
             let body = try await request.decode(as: Registration.self, context: context)
-            var problems = validate(body, catalogue: try await Catalogue.load(database: database, logger: context.logger))
+            var problems = validate(body, catalogue: try await Catalogue.load(database: database, logger: context.logger),
+                today: VolunteerCalendar.today(clock))
             if let bodyId = body.id, bodyId != id {
                 problems.insert(.init(rule: "mismatch", pointer: "/id", detail: "the id in the path, or none"), at: 0)
             }
@@ -188,7 +190,8 @@ enum Registry {
         group.post("catalogue") { request, context -> Response in
             _ = try context.require(.volunteerCoordinator, .admin)
             struct Entry: Decodable { var kind: String; var code: String; var label: String }
-            let entry = try await request.decode(as: Entry.self, context: context)
+            var entry = try await request.decode(as: Entry.self, context: context)
+            entry.label = entry.label.trimmingCharacters(in: .whitespaces)
             var problems: [Problem.Item] = []
             if !["skill", "language"].contains(entry.kind) {
                 problems.append(.init(rule: "enum", pointer: "/kind", detail: "skill or language"))
@@ -196,7 +199,7 @@ enum Registry {
             if entry.code.wholeMatch(of: /[a-z0-9-]{1,40}/) == nil {
                 problems.append(.init(rule: "pattern", pointer: "/code", detail: "1–40 lower-case letters, digits or '-'"))
             }
-            if !(1...100).contains(entry.label.trimmingCharacters(in: .whitespaces).count) {
+            if !(1...100).contains(entry.label.count) {
                 problems.append(.init(rule: "length", pointer: "/label", detail: "1–100 characters"))
             }
             guard problems.isEmpty else { throw Problem.badRequest("The entry breaks \(problems.count) rule(s).", problems: problems) }
@@ -210,7 +213,7 @@ enum Registry {
     }
 
     /// Every broken rule of a registration, with a pointer to the field.
-    static func validate(_ body: Registration, catalogue: Catalogue) -> [Problem.Item] {
+    static func validate(_ body: Registration, catalogue: Catalogue, today: CalendarDate) -> [Problem.Item] {
         var problems: [Problem.Item] = []
         if !(1...200).contains(body.name.trimmingCharacters(in: .whitespaces).count) {
             problems.append(.init(rule: "length", pointer: "/name", detail: "1–200 characters"))
@@ -248,7 +251,11 @@ enum Registry {
             problems.append(.init(rule: "enum", pointer: "/status", detail: "applicant, active, paused or stopped"))
         }
         if let issued = body.certificateIssuedOn {
-            if CalendarDate(issued) == nil {
+            if let date = CalendarDate(issued) {
+                if today < date {
+                    problems.append(.init(rule: "not-in-future", pointer: "/certificateIssuedOn", detail: "today (\(today)) or earlier"))
+                }
+            } else {
                 problems.append(.init(rule: "date", pointer: "/certificateIssuedOn", detail: "a date, YYYY-MM-DD"))
             }
         }

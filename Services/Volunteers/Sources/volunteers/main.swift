@@ -1,4 +1,5 @@
 import SamenplanServer
 import VolunteersService
 
+ServiceRuntime.runTasksOnEventLoops()
 await ServiceRuntime.main { try Volunteers.definition() }
