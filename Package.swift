@@ -29,6 +29,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "5.0.1"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.90.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
     ],
     targets: [
@@ -36,6 +37,9 @@ let package = Package(
 
         /// librdkafka from Debian's `librdkafka-dev`, including the mock cluster header.
         .systemLibrary(name: "CRdKafka", path: "Shared/CRdKafka"),
+
+        /// libcurl from Debian's `libcurl4-openssl-dev`: notifications sends mail with its SMTP client.
+        .systemLibrary(name: "CCurl", path: "Shared/CCurl"),
 
         /// Vocabulary of the workflow and the events: CloudEvents envelope, topics, types. No I/O.
         .target(
@@ -151,15 +155,26 @@ let package = Package(
         ),
         .executableTarget(name: "volunteers", dependencies: ["VolunteersService"], path: "Services/Volunteers/Sources/volunteers"),
 
+        /// Who hears about which event, and in what words: the rules (data) and the Mustache
+        /// templates, checked when they are loaded. No I/O beyond reading its files.
+        .target(
+            name: "NotificationsDomain",
+            dependencies: [
+                "SamenplanDomain",
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            path: "Services/Notifications/Sources/NotificationsDomain"
+        ),
         .target(
             name: "NotificationsService",
             dependencies: [
-                "SamenplanServer",
+                "SamenplanServer", "NotificationsDomain", "CCurl",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Services/Notifications/Sources/NotificationsService",
-            resources: [.copy("Migrations")]
+            resources: [.copy("Migrations"), .copy("Rules")]
         ),
         .executableTarget(
             name: "notifications", dependencies: ["NotificationsService"],
@@ -191,7 +206,7 @@ let package = Package(
         .testTarget(
             name: "DomainTests",
             dependencies: [
-                "SamenplanDomain", "IntakeService", "PlanningService", "VolunteersDomain",
+                "SamenplanDomain", "IntakeService", "PlanningService", "VolunteersDomain", "NotificationsDomain",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             path: "Tests/DomainTests"

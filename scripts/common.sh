@@ -10,13 +10,17 @@ mkdir -p "$LOCAL"
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
 # Debian packages the suite needs: librdkafka (the Kafka client), PostgreSQL, kcat to
-# publish by hand, curl for the health checks.
+# publish by hand, curl for the health checks, libcurl (notifications' SMTP client),
+# aiosmtpd and openssl (the tests' SMTP server and its certificate).
 install_dependencies() {
   local missing=()
   [ -f /usr/include/librdkafka/rdkafka_mock.h ] || missing+=(librdkafka-dev)
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql postgresql-contrib)
   command -v kcat >/dev/null 2>&1 || missing+=(kcat)
   command -v curl >/dev/null 2>&1 || missing+=(curl)
+  [ -f /usr/include/x86_64-linux-gnu/curl/curl.h ] || [ -f /usr/include/curl/curl.h ] || missing+=(libcurl4-openssl-dev)
+  python3 -c "import aiosmtpd" >/dev/null 2>&1 || missing+=(python3-aiosmtpd)
+  command -v openssl >/dev/null 2>&1 || missing+=(openssl)
   if [ ${#missing[@]} -gt 0 ]; then
     log "installing ${missing[*]}"
     local sudo=""

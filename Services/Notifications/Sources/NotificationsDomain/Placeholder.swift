@@ -1,0 +1,1 @@
+// The notifications rules and templates (issue 6) are written here.
