@@ -26,7 +26,7 @@ import sys
 import time
 import urllib.request
 
-from benchlib import ROOT, Bench, percentile
+from benchlib import ROOT, Bench, percentile, publish_paced
 
 PORT = 18181
 AREAS = [f"bench-{n:02d}" for n in range(1, 21)]
@@ -122,18 +122,9 @@ def main() -> int:
         rate = args.referrals / elapsed
 
         print(f"bench: 2. latency at {args.paced_rate} referrals/s for {args.paced_seconds} s", flush=True)
-        sent_at: dict[str, float] = {}
-        batch = max(1, args.paced_rate // 10)
         total = args.paced_rate * args.paced_seconds
-        wall_start = time.time()
-        for start in range(0, total, batch):
-            due = wall_start + start / args.paced_rate
-            time.sleep(max(0.0, due - time.time()))
-            chunk = [referral(n, "paced") for n in range(start, min(total, start + batch))]
-            now = time.time()
-            publish(bootstrap, chunk)
-            for key, _ in chunk:
-                sent_at[key] = now
+        sent_at = publish_paced(args.paced_rate, args.paced_seconds, lambda n: referral(n, "paced"),
+                                lambda chunk: publish(bootstrap, chunk))
         while not done("paced", total):
             time.sleep(0.05)
         latencies = []

@@ -112,3 +112,20 @@ class Bench:
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def publish_paced(rate: int, seconds: int, make, publish, chunks_per_second: int = 10) -> dict[str, float]:
+    """Publishes `rate * seconds` messages at a steady rate, `make(n)` giving (key, event) and
+    `publish(chunk)` sending a list of them; answers, per event id, when it was published."""
+    sent_at: dict[str, float] = {}
+    batch = max(1, rate // chunks_per_second)
+    total = rate * seconds
+    wall_start = time.time()
+    for start in range(0, total, batch):
+        time.sleep(max(0.0, wall_start + start / rate - time.time()))
+        chunk = [make(n) for n in range(start, min(total, start + batch))]
+        now = time.time()
+        publish(chunk)
+        for _, event in chunk:
+            sent_at[event["id"]] = now
+    return sent_at

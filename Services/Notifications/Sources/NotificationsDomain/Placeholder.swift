@@ -1,1 +1,0 @@
-// The notifications rules and templates (issue 6) are written here.
