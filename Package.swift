@@ -224,7 +224,7 @@ let package = Package(
             name: "ServiceTests",
             dependencies: [
                 "SamenplanTesting", "IntakeService", "PlanningService", "VolunteersService",
-                "NotificationsService", "ReportingService",
+                "NotificationsService", "NotificationsDomain", "ReportingService",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             path: "Tests/ServiceTests"

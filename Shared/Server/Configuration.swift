@@ -72,6 +72,13 @@ public struct ServiceConfiguration: Sendable {
         ConfigVariable("NOTIFICATIONS_WEBHOOK_URL", "notifications: webhook for recipients that registered no channel of their own (unset: such messages fail as undeliverable)"),
         ConfigVariable("NOTIFICATIONS_WEBHOOK_SECRET", "notifications: HMAC-SHA256 key (at least 16 characters) for the webhook signature header"),
         ConfigVariable("NOTIFICATIONS_MAX_ATTEMPTS", default: "8", "notifications: attempts per message before it is given up and marked failed"),
+        ConfigVariable("NOTIFICATIONS_RULES_DIR", "notifications: a directory with rules.yaml and templates/<language>/*.mustache to use instead of the shipped ones (checked at start)"),
+        ConfigVariable("NOTIFICATIONS_DIGEST_AT", default: "08:00", "notifications: the local time (Europe/Amsterdam) the daily digest of non-urgent messages goes out"),
+        ConfigVariable("NOTIFICATIONS_SMTP_URL", "notifications: the SMTP server, smtp://host:port (STARTTLS is required); unset: e-mail messages fail as undeliverable"),
+        ConfigVariable("NOTIFICATIONS_SMTP_USER", "notifications: the SMTP login"),
+        ConfigVariable("NOTIFICATIONS_SMTP_PASSWORD", "notifications: the SMTP password"),
+        ConfigVariable("NOTIFICATIONS_SMTP_FROM", "notifications: the sender of e-mail messages, e.g. Samenplan <noreply@example.nl>; required with NOTIFICATIONS_SMTP_URL"),
+        ConfigVariable("NOTIFICATIONS_SMTP_CA_FILE", "notifications: a PEM file of certificates to trust for the SMTP server besides the system's"),
         ConfigVariable("SAMENPLAN_DB_PASSWORD_*", "samenplanctl setup-database: the password of each service's login role (SAMENPLAN_DB_PASSWORD_INTAKE, …); without it the role's name, for local use only"),
     ]
 

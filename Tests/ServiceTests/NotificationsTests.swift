@@ -84,8 +84,10 @@ import Testing
                     #expect(try await eventually(timeout: .seconds(20)) { receiver.requests.count == 1 })
                     let message = try JSONCoding.decoder.decode(JSON.self, from: Data(receiver.requests[0].body))
                     #expect(message["recipientId"] == "fm-7")
-                    #expect(message["kind"] == "volunteer-concern")
-                    #expect(message["caseId"]?.stringValue == caseId.uuidString.lowercased())
+                    #expect(message["eventType"]?.stringValue == EventType.volunteerConcernFlagged.rawValue)
+                    #expect(message["urgency"] == "urgent")
+                    #expect(message["data"]?["caseId"]?.stringValue == caseId.uuidString)
+                    #expect(message["subject"]?.stringValue?.isEmpty == false)
                 }
             }
         }

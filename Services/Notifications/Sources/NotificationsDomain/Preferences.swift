@@ -2,7 +2,7 @@ import Foundation
 import SamenplanDomain
 
 /// A way a message reaches its recipient.
-public enum Channel: String, Sendable, Hashable, Codable, CaseIterable {
+public enum DeliveryChannel: String, Sendable, Hashable, Codable, CaseIterable {
     /// The feed at `GET /v1/notifications`: always available, delivered when written.
     case inApp = "in-app"
     case email
@@ -51,12 +51,12 @@ public struct QuietHours: Sendable, Hashable {
 
 /// What a recipient chose: the channels per urgency, quiet hours and a daily digest.
 public struct Preferences: Sendable, Hashable {
-    public var urgent: [Channel]
-    public var normal: [Channel]
+    public var urgent: [DeliveryChannel]
+    public var normal: [DeliveryChannel]
     public var quietHours: QuietHours?
     public var digest: Bool
 
-    public init(urgent: [Channel], normal: [Channel], quietHours: QuietHours? = nil, digest: Bool = false) {
+    public init(urgent: [DeliveryChannel], normal: [DeliveryChannel], quietHours: QuietHours? = nil, digest: Bool = false) {
         self.urgent = urgent
         self.normal = normal
         self.quietHours = quietHours
@@ -96,10 +96,10 @@ public struct PlannedDelivery: Sendable, Hashable {
         case digest
     }
 
-    public var channel: Channel
+    public var channel: DeliveryChannel
     public var timing: Timing
 
-    public init(channel: Channel, timing: Timing) {
+    public init(channel: DeliveryChannel, timing: Timing) {
         self.channel = channel
         self.timing = timing
     }

@@ -1,53 +1,194 @@
 import Foundation
+import Logging
+import NotificationsDomain
+import PostgresNIO
 import SamenplanDomain
 import SamenplanEventing
+import SamenplanStorage
 
-/// Turns events into messages: one row per recipient and channel, sent by `WebhookSender`.
+/// Turns events into messages (issue 6): the rule book says who hears about an event and in
+/// which words; each recipient's preferences say by which channels and when. One row per
+/// message and channel in `deliveries`, unique per event, recipient and channel, so an
+/// event delivered twice gives one message. A batch is handled set-based: its recipients
+/// are read in one query and its messages written in one statement.
 struct NotificationEventHandler: EventHandler {
-    var handledTypes: Set<EventType> { [.caseAssigned, .volunteerConcernFlagged] }
+    let rules: RuleBook
+    let clock: any WallClock
+    let digest: DigestSchedule
+    static let timeZone = TimeZone(identifier: "Europe/Amsterdam") ?? .gmt
+
+    var handledTypes: Set<EventType> { rules.eventTypes.union([.volunteerRegistered, .volunteerStatusChanged]) }
 
     func handle(_ event: CloudEvent, in context: EventContext) async throws {
-        switch EventType(rawValue: event.type) {
-        case .caseAssigned:
-            // The assigned family manager hears about their new family.
-            let assigned = try event.payload(as: CaseAssigned.self)
-            try await enqueue(
-                event: event, recipient: assigned.managerId,
-                message: [
-                    "kind": .string("new-family"),
-                    "caseId": .string(assigned.caseId.uuidString.lowercased()),
-                    "area": .string(assigned.area),
-                ], in: context)
-        case .volunteerConcernFlagged:
-            // A volunteer's concern reaches the family's manager at once (issue 5, item 3).
-            let concern = try event.payload(as: VolunteerConcernFlagged.self)
-            guard let managerId = concern.managerId else { return }
-            try await enqueue(
-                event: event, recipient: managerId,
-                message: [
-                    "kind": .string("volunteer-concern"), "urgency": .string("urgent"),
-                    "caseId": .string(concern.caseId.uuidString.lowercased()),
-                    "assignmentId": .string(concern.assignmentId.uuidString.lowercased()),
-                    "concernId": .string(concern.concernId.uuidString.lowercased()),
-                ], in: context)
-        default:
-            break
+        try await handle(batch: [ReceivedEvent(event: event, context: context)])
+    }
+
+    func handle(batch: [ReceivedEvent]) async throws {
+        guard let context = batch.first?.context else { return }
+        let connection = context.connection
+        let logger = context.logger
+        // Volunteers become recipients as the volunteers service registers them.
+        for received in batch
+        where [EventType.volunteerRegistered.rawValue, EventType.volunteerStatusChanged.rawValue].contains(received.event.type) {
+            try await syncVolunteer(try received.event.payload(as: VolunteerChanged.self), on: connection, logger: logger)
+        }
+        let work = batch.flatMap { received in
+            rules.rules(for: EventType(rawValue: received.event.type)).map { (event: received.event, rule: $0) }
+        }
+        guard !work.isEmpty else { return }
+
+        // Everyone the batch's rules can name, in one query.
+        var ids: Set<String> = []
+        var roles: Set<Role> = []
+        for (event, rule) in work {
+            for selector in rule.recipients {
+                switch selector {
+                case .field: if let id = selector.recipientId(in: event.data) { ids.insert(id) }
+                case .role(let role, _): roles.insert(role)
+                }
+            }
+        }
+        let known = try await Recipient.load(ids: ids, roles: roles, on: connection, logger: logger)
+        let byId = Dictionary(known.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+
+        let now = clock.now()
+        var rows = DeliveryRows()
+        var digestDue: Set<String> = []
+        for (event, rule) in work {
+            var rendered: [Language: RenderedMessage] = [:]
+            for recipient in recipients(of: rule, for: event, known: known, byId: byId) {
+                let message: RenderedMessage
+                if let cached = rendered[recipient.language] {
+                    message = cached
+                } else {
+                    message = try rules.render(rule, language: recipient.language, data: event.data)
+                    rendered[recipient.language] = message
+                }
+                for planned in recipient.preferences.plan(rule.urgency, at: now, in: Self.timeZone) {
+                    rows.append(
+                        event: event, recipient: recipient.id, channel: planned.channel, urgency: rule.urgency,
+                        message: message, timing: planned.timing, now: now)
+                    if planned.timing == .digest { digestDue.insert(recipient.id) }
+                }
+            }
+        }
+        try await rows.insert(on: connection, logger: logger)
+        // One digest timer per recipient; scheduling it again keeps the same next moment.
+        let next = digest.next(after: now, in: Self.timeZone)
+        try await Timers.schedule(
+            digestDue.sorted().map { TimerEntry(kind: Digests.timerKind, subject: $0, dueAt: next) }, on: connection,
+            logger: logger)
+    }
+
+    /// The recipients a rule names for an event, each once.
+    private func recipients(of rule: NotificationRule, for event: CloudEvent, known: [Recipient], byId: [String: Recipient])
+        -> [Recipient]
+    {
+        var chosen: [Recipient] = []
+        var seen: Set<String> = []
+        func add(_ recipient: Recipient) {
+            if seen.insert(recipient.id).inserted { chosen.append(recipient) }
+        }
+        for selector in rule.recipients {
+            switch selector {
+            case .field:
+                guard let id = selector.recipientId(in: event.data) else { continue }
+                add(byId[id] ?? .unregistered(id))
+            case .role(let role, _):
+                // nil: the rule names no area, so everyone with the role; otherwise those
+                // serving one of the event's areas.
+                let areas = selector.areas(in: event.data).map { Set($0.map { $0.lowercased() }) }
+                for recipient in known.sorted(by: { $0.id < $1.id }) where recipient.role == role {
+                    if let areas, areas.isDisjoint(with: recipient.areas.map { $0.lowercased() }) { continue }
+                    add(recipient)
+                }
+            }
+        }
+        return chosen
+    }
+
+    private func syncVolunteer(_ changed: VolunteerChanged, on connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.query(
+            """
+            INSERT INTO recipients (id, role, areas, active) VALUES (\(changed.volunteerId), 'volunteer', \(changed.areas), \(changed.status != "stopped"))
+            ON CONFLICT (id) DO UPDATE SET role = 'volunteer', areas = excluded.areas, active = excluded.active, updated_at = now()
+            """, logger: logger)
+    }
+}
+
+/// The messages of a batch, as columns for one insert.
+struct DeliveryRows {
+    var ids: [UUID] = []
+    var sources: [String] = []
+    var eventIds: [String] = []
+    var types: [String] = []
+    var recipients: [String] = []
+    var channels: [String] = []
+    var urgencies: [String] = []
+    var subjects: [String] = []
+    var messages: [String] = []
+    var bodies: [String] = []
+    var statuses: [String] = []
+    var notBefore: [Date] = []
+    var eventTimes: [Date] = []
+
+    mutating func append(
+        event: CloudEvent, recipient: String, channel: DeliveryChannel, urgency: Urgency, message: RenderedMessage,
+        timing: PlannedDelivery.Timing, now: Date
+    ) {
+        let id = UUID()
+        ids.append(id)
+        sources.append(event.source)
+        eventIds.append(event.id)
+        types.append(event.type)
+        recipients.append(recipient)
+        channels.append(channel.rawValue)
+        urgencies.append(urgency.rawValue)
+        subjects.append(message.subject)
+        messages.append(message.body)
+        bodies.append(WebhookMessage.body(deliveryId: id, recipient: recipient, event: event, urgency: urgency, message: message))
+        eventTimes.append(event.time ?? now)
+        switch timing {
+        case .now:
+            // The feed has it as soon as it is written.
+            statuses.append(channel == .inApp ? "delivered" : "pending")
+            notBefore.append(now)
+        case .at(let moment):
+            statuses.append("pending")
+            notBefore.append(moment)
+        case .digest:
+            statuses.append("digest")
+            notBefore.append(now)
         }
     }
 
-    private func enqueue(event: CloudEvent, recipient: String, message: [String: JSON], in context: EventContext) async throws {
-        let id = UUID()
-        var body = message
-        body["deliveryId"] = .string(id.uuidString.lowercased())
-        body["recipientId"] = .string(recipient)
-        body["eventType"] = .string(event.type)
-        body["eventId"] = .string(event.id)
-        let text = String(decoding: try JSONCoding.encoder.encode(JSON.object(body)), as: UTF8.self)
-        try await context.connection.query(
+    func insert(on connection: PostgresConnection, logger: Logger) async throws {
+        guard !ids.isEmpty else { return }
+        try await connection.query(
             """
-            INSERT INTO deliveries (id, event_source, event_id, event_type, recipient_id, channel, body)
-            VALUES (\(id), \(event.source), \(event.id), \(event.type), \(recipient), 'webhook', \(text))
-            ON CONFLICT DO NOTHING
-            """, logger: context.logger)
+            INSERT INTO deliveries (id, event_source, event_id, event_type, recipient_id, channel, urgency, subject, message,
+                                    body, status, next_attempt_at, event_time, created_at, finished_at)
+            SELECT id, source, event_id, type, recipient, channel, urgency, subject, message, body, status, not_before,
+                   event_time, not_before, CASE WHEN status = 'delivered' THEN not_before END
+            FROM unnest(\(ids)::uuid[], \(sources)::text[], \(eventIds)::text[], \(types)::text[], \(recipients)::text[],
+                        \(channels)::text[], \(urgencies)::text[], \(subjects)::text[], \(messages)::text[], \(bodies)::text[],
+                        \(statuses)::text[], \(notBefore)::timestamptz[], \(eventTimes)::timestamptz[])
+                AS d(id, source, event_id, type, recipient, channel, urgency, subject, message, body, status, not_before, event_time)
+            ON CONFLICT (event_source, event_id, recipient_id, channel) DO NOTHING
+            """, logger: logger)
+    }
+}
+
+/// What a webhook receives: the rendered message and the event's data (ids, codes and dates).
+enum WebhookMessage {
+    static func body(deliveryId: UUID, recipient: String, event: CloudEvent, urgency: Urgency, message: RenderedMessage)
+        -> String
+    {
+        let body: JSON = .object([
+            "deliveryId": .string(deliveryId.uuidString.lowercased()), "recipientId": .string(recipient),
+            "eventType": .string(event.type), "eventId": .string(event.id), "urgency": .string(urgency.rawValue),
+            "subject": .string(message.subject), "body": .string(message.body), "data": event.data,
+        ])
+        return String(decoding: (try? JSONCoding.encoder.encode(body)) ?? Data("{}".utf8), as: UTF8.self)
     }
 }

@@ -1,86 +1,85 @@
 import Foundation
 import Hummingbird
+import NotificationsDomain
 import SamenplanDomain
+import SamenplanEventing
 import SamenplanServer
 import SamenplanStorage
 
-/// The notifications service: the right person hears about it once, by their channel.
+/// The notifications service (issue 6): the right person hears about it once, by the
+/// channel they chose, in their language.
 public enum Notifications {
     public static func definition() throws -> ServiceDefinition {
         ServiceDefinition(
             name: "notifications",
             defaultPort: 8084,
             migrations: try Migration.load(from: Bundle.module.resourceURL!.appendingPathComponent("Migrations")),
-            consumer: { _ in
-                .init(topics: [Topic.intake, Topic.planning, Topic.volunteers], handler: NotificationEventHandler())
+            consumer: { environment in
+                let settings = try NotificationSettings(environment.configuration)
+                return .init(
+                    topics: [Topic.intake, Topic.planning, Topic.volunteers],
+                    handler: NotificationEventHandler(rules: settings.rules, clock: environment.clock, digest: settings.digest),
+                    batchSize: 500)
             },
+            timers: { environment in Digests(rules: try NotificationSettings(environment.configuration).rules) },
             routes: { group, environment in NotificationRoutes.add(to: group, environment: environment) },
             backgroundServices: { environment in
-                let configuration = environment.configuration
-                guard let secret = configuration.string("NOTIFICATIONS_WEBHOOK_SECRET"), secret.utf8.count >= 16 else {
-                    throw ConfigurationError(
-                        variable: "NOTIFICATIONS_WEBHOOK_SECRET", problem: "must be set, at least 16 characters")
-                }
+                let settings = try NotificationSettings(environment.configuration)
                 return [
-                    WebhookSender(
-                        database: environment.database, logger: environment.logger,
-                        defaultURL: configuration.string("NOTIFICATIONS_WEBHOOK_URL"), secret: secret,
-                        maxAttempts: try configuration.integer("NOTIFICATIONS_MAX_ATTEMPTS", default: 8, range: 1...50),
+                    DeliverySender(
+                        database: environment.database, logger: environment.logger, clock: environment.clock,
+                        webhook: WebhookChannel(defaultURL: settings.defaultWebhookURL, secret: settings.webhookSecret),
+                        mailer: settings.smtp.map(SMTPMailer.init(settings:)), maxAttempts: settings.maxAttempts,
                         source: environment.source)
                 ]
             })
     }
 }
 
-/// Notifications' HTTP API (docs/openapi/notifications.yaml).
-enum NotificationRoutes {
-    struct RecipientChannels: Codable {
-        var webhookUrl: String?
-    }
+/// Notifications' configuration (README, configuration table), checked at start.
+struct NotificationSettings: Sendable {
+    var rules: RuleBook
+    var digest: DigestSchedule
+    var defaultWebhookURL: String?
+    var webhookSecret: String
+    var maxAttempts: Int
+    var smtp: SMTPSettings?
 
-    static func add(to group: RouterGroup<SamenplanRequestContext>, environment: ServiceEnvironment) {
-        let database = environment.database
-
-        group.put("recipients/:id") { request, context -> Response in
-            _ = try context.require(.admin)
-            let id = context.parameters.get("id") ?? ""
-            let channels = try await request.decode(as: RecipientChannels.self, context: context)
-            if let url = channels.webhookUrl {
-                guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil else {
-                    throw Problem.badRequest(
-                        "webhookUrl must be an http(s) URL.",
-                        problems: [.init(rule: "url", pointer: "/webhookUrl", detail: "an absolute http or https URL")])
-                }
-            }
-            try await database.client.query(
-                """
-                INSERT INTO recipients (id, webhook_url) VALUES (\(id), \(channels.webhookUrl))
-                ON CONFLICT (id) DO UPDATE SET webhook_url = excluded.webhook_url, updated_at = now()
-                """, logger: context.logger)
-            return Response(status: .noContent)
+    init(_ configuration: ServiceConfiguration) throws {
+        // The rules and templates are data: the shipped ones, or an operator's own directory
+        // with the same layout (rules.yaml, templates/<language>/…).
+        let directory =
+            configuration.string("NOTIFICATIONS_RULES_DIR").map { URL(fileURLWithPath: $0) }
+            ?? Bundle.module.resourceURL!.appendingPathComponent("Rules")
+        do {
+            rules = try RuleBook.load(
+                rules: directory.appendingPathComponent("rules.yaml"), templates: directory.appendingPathComponent("templates"))
+        } catch {
+            throw ConfigurationError(variable: "NOTIFICATIONS_RULES_DIR", problem: "the rules do not load: \(error)")
         }
-
-        group.get("deliveries") { request, context -> Response in
-            _ = try context.require(.admin)
-            let recipient = request.uri.queryParameters.get("recipientId")
-            var items: [JSON] = []
-            let rows = try await database.client.query(
-                """
-                SELECT id, recipient_id, event_type, channel, status, attempts, created_at
-                FROM deliveries WHERE (\(recipient)::text IS NULL OR recipient_id = \(recipient)::text)
-                ORDER BY created_at DESC LIMIT 100
-                """, logger: context.logger)
-            for try await (id, recipientId, type, channel, status, attempts, created) in rows.decode(
-                (UUID, String, String, String, String, Int, Date).self)
-            {
-                items.append(
-                    .object([
-                        "id": .string(id.uuidString.lowercased()), "recipientId": .string(recipientId),
-                        "eventType": .string(type), "channel": .string(channel), "status": .string(status),
-                        "attempts": .number(Double(attempts)), "createdAt": .string(Timestamp.format(created)),
-                    ]))
+        let digestAt = configuration.string("NOTIFICATIONS_DIGEST_AT") ?? "08:00"
+        guard let at = LocalTime(digestAt) else {
+            throw ConfigurationError(variable: "NOTIFICATIONS_DIGEST_AT", problem: "must be a time of day, HH:MM, got \(digestAt)")
+        }
+        digest = DigestSchedule(at: at)
+        defaultWebhookURL = configuration.string("NOTIFICATIONS_WEBHOOK_URL")
+        guard let secret = configuration.string("NOTIFICATIONS_WEBHOOK_SECRET"), secret.utf8.count >= 16 else {
+            throw ConfigurationError(variable: "NOTIFICATIONS_WEBHOOK_SECRET", problem: "must be set, at least 16 characters")
+        }
+        webhookSecret = secret
+        maxAttempts = try configuration.integer("NOTIFICATIONS_MAX_ATTEMPTS", default: 8, range: 1...50)
+        if let url = configuration.string("NOTIFICATIONS_SMTP_URL") {
+            guard url.hasPrefix("smtp://") else {
+                throw ConfigurationError(
+                    variable: "NOTIFICATIONS_SMTP_URL", problem: "must be smtp://host:port (STARTTLS is required), got \(url)")
             }
-            return try .json(["items": .array(items)])
+            guard let from = configuration.string("NOTIFICATIONS_SMTP_FROM") else {
+                throw ConfigurationError(variable: "NOTIFICATIONS_SMTP_FROM", problem: "must be set with NOTIFICATIONS_SMTP_URL")
+            }
+            smtp = SMTPSettings(
+                url: url, username: configuration.string("NOTIFICATIONS_SMTP_USER"),
+                password: configuration.string("NOTIFICATIONS_SMTP_PASSWORD"), from: from,
+                caFile: configuration.string("NOTIFICATIONS_SMTP_CA_FILE"))
         }
     }
 }
