@@ -28,7 +28,8 @@ struct DeliverySender: Service {
     let batchSize = 200
     let concurrency = 64
     let claim: TimeInterval = 60
-    let pollInterval: Duration = .milliseconds(100)
+    // An idle poll is one index probe on the pending messages; short, so a message waits little.
+    let pollInterval: Duration = .milliseconds(25)
 
     func run() async throws {
         var backoff = Backoff(maximum: .seconds(10))
