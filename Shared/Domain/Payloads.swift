@@ -138,6 +138,23 @@ public struct CaseAssigned: Codable, Sendable, Hashable {
     }
 }
 
+/// `nl.samenplan.manager.registered.v1` (intake): a family manager was registered or
+/// changed (`POST /v1/managers`), so notifications knows them as a recipient. Ids and codes
+/// only: the display name stays in intake.
+public struct ManagerRegistered: Codable, Sendable, Hashable {
+    public var managerId: String
+    public var areas: [String]
+    public var maxCaseload: Int
+    public var at: Date
+
+    public init(managerId: String, areas: [String], maxCaseload: Int, at: Date) {
+        self.managerId = managerId
+        self.areas = areas
+        self.maxCaseload = maxCaseload
+        self.at = at
+    }
+}
+
 /// `nl.samenplan.case.queued.v1`: nobody in the area has room; the case waits and the team
 /// lead is told.
 public struct CaseQueued: Codable, Sendable, Hashable {

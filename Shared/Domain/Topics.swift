@@ -38,6 +38,7 @@ public struct EventType: RawRepresentable, Hashable, Sendable, CustomStringConve
     public static let caseOpened: EventType = "nl.samenplan.case.opened.v1"
     public static let caseAssigned: EventType = "nl.samenplan.case.assigned.v1"
     public static let caseQueued: EventType = "nl.samenplan.case.queued.v1"
+    public static let managerRegistered: EventType = "nl.samenplan.manager.registered.v1"
     public static let courtOrderEnding: EventType = "nl.samenplan.court-order.ending.v1"
     public static let signalRejected: EventType = "nl.samenplan.signal.rejected.v1"
     public static let nuisanceRecorded: EventType = "nl.samenplan.nuisance.recorded.v1"
@@ -81,7 +82,7 @@ public struct EventType: RawRepresentable, Hashable, Sendable, CustomStringConve
     /// outside this list is unknown and goes to the dead-letter topic.
     public static let catalogue: Set<EventType> = [
         .referralSubmitted, .nuisanceReported, .placementStarted, .placementEnded,
-        .referralRejected, .referralAccepted, .caseOpened, .caseAssigned, .caseQueued, .courtOrderEnding,
+        .referralRejected, .referralAccepted, .caseOpened, .caseAssigned, .caseQueued, .managerRegistered, .courtOrderEnding,
         .signalRejected, .nuisanceRecorded, .placementRecorded,
         .casePhaseChanged, .planVersionProposed, .planVersionApproved, .planVersionSentBack, .goalChanged,
         .evaluationRecorded, .evaluationDue, .evaluationOverdue,

@@ -24,7 +24,7 @@ struct NotificationPreferencesTests {
     @Test func timesOfDayParseStrictly() {
         #expect(LocalTime("07:05")?.description == "07:05")
         #expect(LocalTime("23:59")?.minutes == 23 * 60 + 59)
-        for bad in ["7:05", "24:00", "12:60", "12-00", "", "12:00:00", "ab:cd"] {
+        for bad in ["7:05", "24:00", "12:60", "12-00", "", "12:00:00", "ab:cd", "+1:00", "12:+5", "-0:00"] {
             #expect(LocalTime(bad) == nil, "\(bad)")
         }
     }

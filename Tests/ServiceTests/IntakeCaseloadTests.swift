@@ -87,7 +87,8 @@ import Testing
                 ).status == .forbidden)
 
             // The team lead is told through events.
-            let events = try await readTopic(Topic.intake, from: environment, atLeast: 9)
+            // (and fm-a's manager.registered)
+            let events = try await readTopic(Topic.intake, from: environment, atLeast: 10)
             let queued = try events.compactMap(\.event).filter { $0.type == EventType.caseQueued.rawValue }
                 .map { try $0.data.decode(CaseQueued.self) }
             #expect(Set(queued.map(\.caseId)) == [second, third])
@@ -132,7 +133,8 @@ import Testing
             #expect(row?.0 == true)
             #expect(row?.1 == first)
             #expect(row?.2 == true)
-            let opened = try await readTopic(Topic.intake, from: environment, atLeast: 6).compactMap(\.event)
+            // (two of them are fm-b's and fm-a's manager.registered)
+            let opened = try await readTopic(Topic.intake, from: environment, atLeast: 8).compactMap(\.event)
                 .filter { $0.type == EventType.caseOpened.rawValue }.map { try $0.data.decode(CaseOpened.self) }
             #expect(opened.first { $0.caseId == first }?.reReferral == false)
             #expect(opened.first { $0.caseId == again }?.reReferral == true)
@@ -270,7 +272,8 @@ import Testing
             #expect(try await count(environment, "SELECT count(*) FROM intake.nuisance_reports WHERE case_id = \(caseId)") == 1)
             #expect(try await count(environment, "SELECT count(*) FROM intake.nuisance_reports") == 2)
             #expect(try await count(environment, "SELECT count(*) FROM intake.placements WHERE case_id = \(caseId)") == 1)
-            let events = try await readTopic(Topic.intake, from: environment, atLeast: 8).compactMap(\.event)
+            // (one of them is fm-a's manager.registered)
+            let events = try await readTopic(Topic.intake, from: environment, atLeast: 9).compactMap(\.event)
             #expect(events.filter { $0.type == EventType.nuisanceRecorded.rawValue }.count == 2)
             #expect(events.filter { $0.type == EventType.placementRecorded.rawValue }.count == 1)
             let rejections = try events.filter { $0.type == EventType.signalRejected.rawValue }
@@ -301,7 +304,8 @@ import Testing
                     referralEvent(referralId: "P-2", childGivenName: "Bartholomeus", childFamilyName: "Zwanenburg"),
                     broken,
                 ])
-            let messages = try await readTopic(Topic.intake, from: environment, atLeast: 6)
+            // (one of them is fm-a's manager.registered)
+            let messages = try await readTopic(Topic.intake, from: environment, atLeast: 7)
             #expect(messages.count >= 6)
             for message in messages {
                 let text = String(decoding: message.value, as: UTF8.self)

@@ -92,6 +92,40 @@ import Testing
         }
     }
 
+    @Test func managersAndVolunteersBecomeRecipientsFromTheirServicesEvents() async throws {
+        try await withNotifications(clock: SystemWallClock(), extra: ["NOTIFICATIONS_WEBHOOK_URL": "http://127.0.0.1:9/hook"]) {
+            environment, client in
+            let events = [
+                try CloudEvent(
+                    source: EventSource.service("intake"), type: .managerRegistered, subject: "fm-7",
+                    payload: ManagerRegistered(managerId: "fm-7", areas: ["borsele", "goes"], maxCaseload: 20, at: Date())),
+                try CloudEvent(
+                    source: EventSource.service("volunteers"), type: .volunteerRegistered, subject: "vol-7",
+                    payload: VolunteerChanged(volunteerId: "vol-7", status: "active", areas: ["borsele"], guideId: nil, reason: nil, at: Date())),
+            ]
+            try await environment.withProducer { producer in
+                try await producer.send(topic: Topic.intake, key: nil, value: try events[0].structuredBytes())
+                try await producer.send(topic: Topic.volunteers, key: nil, value: try events[1].structuredBytes())
+            }
+            let admin = try await environment.token(role: .admin)
+            #expect(try await eventually(timeout: .seconds(20)) {
+                let volunteerKnown = try await call(client, .get, "/v1/recipients/vol-7", admin).status == .ok
+                let managerKnown = try await call(client, .get, "/v1/recipients/fm-7", admin).status == .ok
+                return volunteerKnown && managerKnown
+            })
+            let manager = try decoded(try await call(client, .get, "/v1/recipients/fm-7", admin))
+            #expect(manager["role"] == "family-manager")
+            #expect(manager["areas"] == ["borsele", "goes"])
+            // No channels chosen: the feed and the suite's default webhook.
+            #expect(manager["preferences"]?["urgent"] == ["in-app", "webhook"])
+            let volunteer = try decoded(try await call(client, .get, "/v1/recipients/vol-7", admin))
+            #expect(volunteer["role"] == "volunteer")
+            // Someone else may not read them.
+            let other = try await environment.token(role: .familyManager, subject: "fm-8")
+            #expect(try await call(client, .get, "/v1/recipients/fm-7", other).status == .notFound)
+        }
+    }
+
     @Test func mailWaitsOutQuietHoursAndTheDigestBundlesTheDay() async throws {
         let clock = ManualWallClock(Self.lateEvening)
         try await SMTPTestServer.run { smtp in

@@ -83,7 +83,8 @@ import VolunteersService
                     #expect(!WebhookSignature.verify(header: signature, body: request.body, secret: "another-secret-value"))
                     let message = try JSONCoding.decoder.decode(JSON.self, from: Data(request.body))
                     #expect(message["recipientId"]?.stringValue == "fm-anna")
-                    #expect(message["caseId"]?.stringValue == caseId)
+                    #expect(message["data"]?["caseId"]?.stringValue?.lowercased() == caseId)
+                    #expect(message["eventType"]?.stringValue == EventType.caseAssigned.rawValue)
                     #expect(request.headers["idempotency-key"] == message["deliveryId"]?.stringValue)
                 }
             }

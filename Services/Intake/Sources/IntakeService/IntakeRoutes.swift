@@ -81,6 +81,13 @@ enum IntakeRoutes {
                     ON CONFLICT (id) DO UPDATE SET display_name = excluded.display_name, areas = excluded.areas,
                                                    max_caseload = excluded.max_caseload
                     """, logger: context.logger)
+                let events = EventContext(connection: connection, logger: context.logger, source: source)
+                // Notifications learns of the manager as a recipient.
+                try await events.emit(
+                    .managerRegistered,
+                    payload: ManagerRegistered(
+                        managerId: manager.id, areas: areas, maxCaseload: manager.maxCaseload, at: environment.clock.now()),
+                    on: Topic.intake, key: manager.id, traceparent: nil)
                 // New room serves the waiting families of the manager's areas at once.
                 try await CaseEvents.placeFreed(
                     managerId: manager.id, at: environment.clock.now(), traceparent: nil,

@@ -151,6 +151,10 @@ public enum EventFields {
                 CaseQueued(caseId: caseId, area: "noord", urgency: .urgent, queuedAt: instant, queueLength: 2)
             ),
             (
+                .managerRegistered,
+                ManagerRegistered(managerId: "m-1", areas: ["noord"], maxCaseload: 20, at: instant)
+            ),
+            (
                 .courtOrderEnding,
                 CourtOrderEnding(
                     caseId: caseId, framework: .childProtection, endsOn: "2026-04-01", managerId: "m-1", area: "noord")

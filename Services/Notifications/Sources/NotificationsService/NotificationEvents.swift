@@ -15,9 +15,13 @@ struct NotificationEventHandler: EventHandler {
     let rules: RuleBook
     let clock: any WallClock
     let digest: DigestSchedule
+    /// Whether the suite has a default webhook (`NOTIFICATIONS_WEBHOOK_URL`).
+    let defaultWebhook: Bool
     static let timeZone = TimeZone(identifier: "Europe/Amsterdam") ?? .gmt
 
-    var handledTypes: Set<EventType> { rules.eventTypes.union([.volunteerRegistered, .volunteerStatusChanged]) }
+    var handledTypes: Set<EventType> {
+        rules.eventTypes.union([.managerRegistered, .volunteerRegistered, .volunteerStatusChanged])
+    }
 
     func handle(_ event: CloudEvent, in context: EventContext) async throws {
         try await handle(batch: [ReceivedEvent(event: event, context: context)])
@@ -27,7 +31,16 @@ struct NotificationEventHandler: EventHandler {
         guard let context = batch.first?.context else { return }
         let connection = context.connection
         let logger = context.logger
-        // Volunteers become recipients as the volunteers service registers them.
+        // Managers and volunteers become recipients as intake and the volunteers service
+        // register them.
+        for received in batch where received.event.type == EventType.managerRegistered.rawValue {
+            let manager = try received.event.payload(as: ManagerRegistered.self)
+            try await connection.query(
+                """
+                INSERT INTO recipients (id, role, areas) VALUES (\(manager.managerId), 'family-manager', \(manager.areas))
+                ON CONFLICT (id) DO UPDATE SET role = 'family-manager', areas = excluded.areas, active = true, updated_at = now()
+                """, logger: logger)
+        }
         for received in batch
         where [EventType.volunteerRegistered.rawValue, EventType.volunteerStatusChanged.rawValue].contains(received.event.type) {
             try await syncVolunteer(try received.event.payload(as: VolunteerChanged.self), on: connection, logger: logger)
@@ -48,7 +61,8 @@ struct NotificationEventHandler: EventHandler {
                 }
             }
         }
-        let known = try await Recipient.load(ids: ids, roles: roles, on: connection, logger: logger)
+        let known = try await Recipient.load(
+            ids: ids, roles: roles, defaultWebhook: defaultWebhook, on: connection, logger: logger)
         let byId = Dictionary(known.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
 
         let now = clock.now()

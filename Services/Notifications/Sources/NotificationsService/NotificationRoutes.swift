@@ -32,7 +32,7 @@ enum NotificationRoutes {
         var digest: Bool?
     }
 
-    static func add(to group: RouterGroup<SamenplanRequestContext>, environment: ServiceEnvironment) {
+    static func add(to group: RouterGroup<SamenplanRequestContext>, environment: ServiceEnvironment, defaultWebhook: Bool) {
         let database = environment.database
 
         group.put("recipients/:id") { request, context -> Response in
@@ -41,8 +41,11 @@ enum NotificationRoutes {
             // Staff and volunteers set their own preferences; only an admin registers others
             // or changes who someone is (role, areas).
             let body = try await request.decode(as: RecipientBody.self, context: context)
-            guard caller.role == .admin || (caller.subject == id && body.role == nil && body.areas == nil) else {
-                throw Problem.forbidden("You may change your own language, contact and preferences only.")
+            // A webhook makes the service POST, signed with the suite's secret, to any address:
+            // only an admin sets one.
+            guard caller.role == .admin || (caller.subject == id && body.role == nil && body.areas == nil && body.webhookUrl == nil)
+            else {
+                throw Problem.forbidden("You may change your own language, e-mail address and preferences only.")
             }
             var problems = validate(body)
             if id.wholeMatch(of: /[A-Za-z0-9._-]{1,64}/) == nil {
@@ -68,7 +71,7 @@ enum NotificationRoutes {
                         digest = COALESCE(\(preferences?.digest), digest), active = true, updated_at = now()
                     WHERE id = \(id)
                     """, logger: context.logger)
-                return try await Recipient.find(id, on: connection, logger: context.logger)
+                return try await Recipient.find(id, defaultWebhook: defaultWebhook, on: connection, logger: context.logger)
             }
             return try Response.json(recipient?.json() ?? .null)
         }
@@ -78,7 +81,7 @@ enum NotificationRoutes {
             let id = context.parameters.get("id") ?? ""
             guard caller.role == .admin || caller.subject == id,
                 let recipient = try await database.client.withConnection({
-                    try await Recipient.find(id, on: $0, logger: context.logger)
+                    try await Recipient.find(id, defaultWebhook: defaultWebhook, on: $0, logger: context.logger)
                 })
             else { throw Problem.notFound("No recipient \(id).") }
             return try Response.json(recipient.json())
@@ -137,8 +140,22 @@ enum NotificationRoutes {
             let recipient = query.get("recipientId")
             let eventId = query.get("eventId")
             let status = query.get("status")
+            if let status, !["pending", "delivered", "failed", "digest", "bundled"].contains(status) {
+                throw Problem.badRequest(
+                    "Unknown status.",
+                    problems: [.init(rule: "enum", pointer: "status", detail: "pending, delivered, failed, digest or bundled")])
+            }
             let page = try Page(request)
+            let after = try page.after.map { cursor -> UUID in
+                guard let id = UUID(uuidString: cursor) else {
+                    throw Problem.badRequest(
+                        "after must be a cursor from a previous page.",
+                        problems: [.init(rule: "cursor", pointer: "after", detail: "a delivery id")])
+                }
+                return id
+            }
             var items: [JSON] = []
+            var last: String?
             for try await (id, recipientId, type, source, event, channel, urgency, state, attempts, created, finished) in try await database.client.query(
                 """
                 SELECT id, recipient_id, event_type, event_source, event_id, channel, urgency, status, attempts, created_at, finished_at
@@ -146,6 +163,7 @@ enum NotificationRoutes {
                 WHERE (\(recipient)::text IS NULL OR recipient_id = \(recipient)::text)
                   AND (\(eventId)::text IS NULL OR event_id = \(eventId)::text)
                   AND (\(status)::text IS NULL OR status = \(status)::text)
+                  AND (\(after)::uuid IS NULL OR (created_at, id) < (SELECT created_at, id FROM deliveries WHERE id = \(after)::uuid))
                 ORDER BY created_at DESC, id DESC LIMIT \(page.limit)
                 """, logger: context.logger
             ).decode((UUID, String, String, String, String, String, String, String, Int, Date, Date?).self) {
@@ -157,8 +175,9 @@ enum NotificationRoutes {
                         "attempts": .number(Double(attempts)), "createdAt": .string(Timestamp.format(created)),
                         "finishedAt": finished.map { .string(Timestamp.format($0)) } ?? .null,
                     ]))
+                last = id.uuidString.lowercased()
             }
-            return try Response.json(.object(["items": .array(items)]))
+            return try Response.json(page.body(items: items, last: items.count == page.limit ? last : nil))
         }
 
         group.get("deliveries/:id/attempts") { _, context -> Response in
@@ -166,6 +185,9 @@ enum NotificationRoutes {
             guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)) else {
                 throw Problem.badRequest("The id must be a UUID.")
             }
+            let known = try await database.client.query("SELECT 1 FROM deliveries WHERE id = \(id)", logger: context.logger)
+                .collect()
+            guard !known.isEmpty else { throw Problem.notFound("No delivery \(id.uuidString.lowercased()).") }
             var items: [JSON] = []
             for try await (attempt, at, outcome, status, error) in try await database.client.query(
                 "SELECT attempt, at, outcome, http_status, error FROM delivery_attempts WHERE delivery_id = \(id) ORDER BY attempt",
@@ -194,9 +216,8 @@ enum NotificationRoutes {
             problems.append(.init(rule: "format", pointer: "/email", detail: "an e-mail address"))
         }
         if let url = body.webhookUrl {
-            guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil else {
+            if URL(string: url).map({ ["http", "https"].contains($0.scheme ?? "") && $0.host != nil }) != true {
                 problems.append(.init(rule: "url", pointer: "/webhookUrl", detail: "an absolute http or https URL"))
-                return problems
             }
         }
         if let language = body.language, Language(rawValue: language) == nil {

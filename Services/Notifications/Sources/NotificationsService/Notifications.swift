@@ -18,11 +18,17 @@ public enum Notifications {
                 let settings = try NotificationSettings(environment.configuration)
                 return .init(
                     topics: [Topic.intake, Topic.planning, Topic.volunteers],
-                    handler: NotificationEventHandler(rules: settings.rules, clock: environment.clock, digest: settings.digest),
+                    handler: NotificationEventHandler(
+                        rules: settings.rules, clock: environment.clock, digest: settings.digest,
+                        defaultWebhook: settings.defaultWebhookURL != nil),
                     batchSize: 500)
             },
             timers: { environment in Digests(rules: try NotificationSettings(environment.configuration).rules) },
-            routes: { group, environment in NotificationRoutes.add(to: group, environment: environment) },
+            routes: { group, environment in
+                NotificationRoutes.add(
+                    to: group, environment: environment,
+                    defaultWebhook: environment.configuration.string("NOTIFICATIONS_WEBHOOK_URL") != nil)
+            },
             backgroundServices: { environment in
                 let settings = try NotificationSettings(environment.configuration)
                 return [

@@ -24,9 +24,10 @@ struct Recipient: Sendable {
             preferences: .unregistered)
     }
 
-    /// Without chosen channels: the feed, plus e-mail and the webhook when they have them.
-    static func defaultChannels(email: String?, webhookUrl: String?) -> [DeliveryChannel] {
-        [.inApp] + (email == nil ? [] : [.email]) + (webhookUrl == nil ? [] : [.webhook])
+    /// Without chosen channels: the feed, plus e-mail when they have an address, plus the
+    /// webhook when they have one or the suite has a default (`NOTIFICATIONS_WEBHOOK_URL`).
+    static func defaultChannels(email: String?, webhookUrl: String?, defaultWebhook: Bool) -> [DeliveryChannel] {
+        [.inApp] + (email == nil ? [] : [.email]) + (webhookUrl == nil && !defaultWebhook ? [] : [.webhook])
     }
 
     static let columns = """
@@ -48,10 +49,10 @@ struct Recipient: Sendable {
         self.preferences = preferences
     }
 
-    init(row: PostgresRow) throws {
+    init(row: PostgresRow, defaultWebhook: Bool) throws {
         let (id, role, name, email, url, language, areas, urgent, normal, quietFrom, quietTo, digest) = try row.decode(
             (String, String?, String?, String?, String?, String, [String], [String]?, [String]?, String?, String?, Bool).self)
-        let fallback = Self.defaultChannels(email: email, webhookUrl: url)
+        let fallback = Self.defaultChannels(email: email, webhookUrl: url, defaultWebhook: defaultWebhook)
         var quiet: QuietHours?
         if let quietFrom, let quietTo, let from = LocalTime(quietFrom), let to = LocalTime(quietTo) {
             quiet = QuietHours(from: from, to: to)
@@ -66,21 +67,23 @@ struct Recipient: Sendable {
 
     /// The active recipients with one of `ids`, or one of `roles`: everyone an event's rules
     /// can name, in one query per batch.
-    static func load(ids: Set<String>, roles: Set<Role>, on connection: PostgresConnection, logger: Logger) async throws
-        -> [Recipient]
-    {
+    static func load(
+        ids: Set<String>, roles: Set<Role>, defaultWebhook: Bool, on connection: PostgresConnection, logger: Logger
+    ) async throws -> [Recipient] {
         guard !ids.isEmpty || !roles.isEmpty else { return [] }
         return try await connection.query(
             """
             SELECT \(unescaped: columns) FROM recipients
             WHERE active AND (id = ANY(\(Array(ids))::text[]) OR role = ANY(\(roles.map(\.rawValue))::text[]))
             """, logger: logger
-        ).collect().map(Recipient.init(row:))
+        ).collect().map { try Recipient(row: $0, defaultWebhook: defaultWebhook) }
     }
 
-    static func find(_ id: String, on connection: PostgresConnection, logger: Logger) async throws -> Recipient? {
+    static func find(_ id: String, defaultWebhook: Bool, on connection: PostgresConnection, logger: Logger) async throws
+        -> Recipient?
+    {
         try await connection.query("SELECT \(unescaped: columns) FROM recipients WHERE id = \(id)", logger: logger)
-            .collect().first.map(Recipient.init(row:))
+            .collect().first.map { try Recipient(row: $0, defaultWebhook: defaultWebhook) }
     }
 
     func json() -> JSON {
