@@ -207,6 +207,7 @@ let package = Package(
             name: "DomainTests",
             dependencies: [
                 "SamenplanDomain", "IntakeService", "PlanningService", "VolunteersDomain", "NotificationsDomain",
+                "ReportingService",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             path: "Tests/DomainTests"

@@ -79,6 +79,7 @@ public struct ServiceConfiguration: Sendable {
         ConfigVariable("NOTIFICATIONS_SMTP_PASSWORD", "notifications: the SMTP password"),
         ConfigVariable("NOTIFICATIONS_SMTP_FROM", "notifications: the sender of e-mail messages, e.g. Samenplan <noreply@example.nl>; required with NOTIFICATIONS_SMTP_URL"),
         ConfigVariable("NOTIFICATIONS_SMTP_CA_FILE", "notifications: a PEM file of certificates to trust for the SMTP server besides the system's"),
+        ConfigVariable("REPORTING_SUPPRESS_BELOW", default: "5", "reporting: external figures (scope=external) leave out every cell of fewer families than this"),
         ConfigVariable("SAMENPLAN_DB_PASSWORD_*", "samenplanctl setup-database: the password of each service's login role (SAMENPLAN_DB_PASSWORD_INTAKE, …); without it the role's name, for local use only"),
     ]
 

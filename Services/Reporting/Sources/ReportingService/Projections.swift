@@ -3,9 +3,12 @@ import SamenplanDomain
 import SamenplanEventing
 
 /// Reporting's consumer: every topic of the suite, projected into read models. Projections
-/// are order-tolerant, because one case's events come from several topics.
+/// are order-tolerant, because one case's events come from several topics, and idempotent,
+/// so a redelivered event or a replay of the topics changes nothing.
 struct ProjectionHandler: EventHandler {
-    var handledTypes: Set<EventType> { [.caseOpened, .caseAssigned, .casePhaseChanged] }
+    var handledTypes: Set<EventType> {
+        [.caseOpened, .caseAssigned, .caseQueued, .casePhaseChanged, .referralAccepted, .handoverAccepted]
+    }
 
     func handle(_ event: CloudEvent, in context: EventContext) async throws {
         let connection = context.connection
@@ -15,27 +18,68 @@ struct ProjectionHandler: EventHandler {
             let opened = try event.payload(as: CaseOpened.self)
             try await connection.query(
                 """
-                INSERT INTO case_projection (case_id, area, framework, opened_at)
-                VALUES (\(opened.caseId), \(opened.area), \(opened.framework.rawValue), \(opened.openedAt))
+                INSERT INTO case_projection (case_id, area, framework, opened_at, re_referral)
+                VALUES (\(opened.caseId), \(opened.area), \(opened.framework.rawValue), \(opened.openedAt), \(opened.reReferral))
                 ON CONFLICT (case_id) DO UPDATE SET area = excluded.area, framework = excluded.framework,
-                                                    opened_at = excluded.opened_at
+                                                    opened_at = excluded.opened_at, re_referral = excluded.re_referral
                 """, logger: logger)
         case .caseAssigned:
             let assigned = try event.payload(as: CaseAssigned.self)
+            // The first assignment ends the wait; the latest decides the manager.
             try await connection.query(
                 """
-                INSERT INTO case_projection (case_id, area, manager_id) VALUES (\(assigned.caseId), \(assigned.area), \(assigned.managerId))
-                ON CONFLICT (case_id) DO UPDATE SET manager_id = excluded.manager_id
+                INSERT INTO case_projection (case_id, area, manager_id, manager_assigned_at, assigned_at, waited_seconds)
+                VALUES (\(assigned.caseId), \(assigned.area), \(assigned.managerId), \(assigned.assignedAt), \(assigned.assignedAt),
+                        \(assigned.waitedSeconds))
+                ON CONFLICT (case_id) DO UPDATE SET
+                    manager_id = CASE WHEN case_projection.manager_assigned_at IS NULL
+                                        OR case_projection.manager_assigned_at <= excluded.manager_assigned_at
+                                      THEN excluded.manager_id ELSE case_projection.manager_id END,
+                    manager_assigned_at = GREATEST(case_projection.manager_assigned_at, excluded.manager_assigned_at),
+                    assigned_at = LEAST(case_projection.assigned_at, excluded.assigned_at),
+                    waited_seconds = CASE WHEN case_projection.assigned_at IS NULL OR excluded.assigned_at < case_projection.assigned_at
+                                          THEN excluded.waited_seconds ELSE case_projection.waited_seconds END
+                """, logger: logger)
+        case .caseQueued:
+            let queued = try event.payload(as: CaseQueued.self)
+            try await connection.query(
+                """
+                INSERT INTO case_projection (case_id, area, queued_at) VALUES (\(queued.caseId), \(queued.area), \(queued.queuedAt))
+                ON CONFLICT (case_id) DO UPDATE SET queued_at = LEAST(case_projection.queued_at, excluded.queued_at)
                 """, logger: logger)
         case .casePhaseChanged:
             let changed = try event.payload(as: CasePhaseChanged.self)
-            // Only a newer phase change moves the projection.
             try await connection.query(
                 """
-                INSERT INTO case_projection (case_id, area, phase, phase_changed_at)
-                VALUES (\(changed.caseId), \(changed.area), \(changed.phase.rawValue), \(changed.changedAt))
-                ON CONFLICT (case_id) DO UPDATE SET phase = excluded.phase, phase_changed_at = excluded.phase_changed_at
-                WHERE case_projection.phase_changed_at IS NULL OR case_projection.phase_changed_at < excluded.phase_changed_at
+                INSERT INTO phase_entries (case_id, phase, entered_at) VALUES (\(changed.caseId), \(changed.phase.rawValue), \(changed.changedAt))
+                ON CONFLICT DO NOTHING
+                """, logger: logger)
+            // Only a newer phase change moves the case's current phase.
+            try await connection.query(
+                """
+                INSERT INTO case_projection (case_id, area, phase, phase_changed_at, closed_at)
+                VALUES (\(changed.caseId), \(changed.area), \(changed.phase.rawValue), \(changed.changedAt),
+                        \(changed.phase == .closed ? changed.changedAt : nil))
+                ON CONFLICT (case_id) DO UPDATE SET
+                    phase = CASE WHEN case_projection.phase_changed_at IS NULL OR case_projection.phase_changed_at < excluded.phase_changed_at
+                                 THEN excluded.phase ELSE case_projection.phase END,
+                    phase_changed_at = GREATEST(case_projection.phase_changed_at, excluded.phase_changed_at),
+                    closed_at = COALESCE(excluded.closed_at, case_projection.closed_at)
+                """, logger: logger)
+        case .referralAccepted:
+            let accepted = try event.payload(as: ReferralAccepted.self)
+            try await connection.query(
+                """
+                INSERT INTO referral_facts (event_source, event_id, case_id, joined, accepted_at)
+                VALUES (\(accepted.eventSource), \(accepted.eventId), \(accepted.caseId), \(accepted.joinedExistingCase), \(event.time ?? Date()))
+                ON CONFLICT DO NOTHING
+                """, logger: logger)
+        case .handoverAccepted:
+            let step = try event.payload(as: CaseEndingStep.self)
+            try await connection.query(
+                """
+                INSERT INTO case_projection (case_id, area, handover_accepted_at) VALUES (\(step.caseId), \(step.area), \(step.at))
+                ON CONFLICT (case_id) DO UPDATE SET handover_accepted_at = excluded.handover_accepted_at
                 """, logger: logger)
         default:
             break

@@ -5,8 +5,48 @@ import SamenplanServer
 
 /// Reporting's HTTP API (docs/openapi/reporting.yaml): aggregates only, never a family.
 enum ReportRoutes {
-    static func add(to group: RouterGroup<SamenplanRequestContext>, environment: ServiceEnvironment) {
+    static func add(to group: RouterGroup<SamenplanRequestContext>, environment: ServiceEnvironment, suppressBelow: Int) {
         let database = environment.database
+
+        /// The flow of a period (docs/indicators.md): JSON, or CSV with `Accept: text/csv`.
+        /// `scope=external` suppresses every cell of fewer than `REPORTING_SUPPRESS_BELOW`
+        /// families, for figures that leave the organisation.
+        group.get("reports/flow") { request, context -> Response in
+            let caller = try context.require(.analyst, .teamLead, .admin)
+            let query = request.uri.queryParameters
+            var problems: [Problem.Item] = []
+            let period = query.get("period").flatMap(ReportPeriod.init)
+            if period == nil {
+                problems.append(.init(rule: "period", pointer: "period", detail: "a month (2026-11), quarter (2026-Q4) or year (2026)"))
+            }
+            let scope = query.get("scope") ?? "internal"
+            if !["internal", "external"].contains(scope) {
+                problems.append(.init(rule: "enum", pointer: "scope", detail: "internal or external"))
+            }
+            guard problems.isEmpty, let period else {
+                throw Problem.badRequest("The report's parameters break \(problems.count) rule(s).", problems: problems)
+            }
+            let asked = query.getAll("area").map { $0.lowercased() }
+            var areas: [String]? = asked.isEmpty ? nil : asked
+            if caller.role == .teamLead {
+                // A team lead's figures are their own areas'.
+                let own = caller.areas.map { $0.lowercased() }
+                guard Set(asked).isSubset(of: own) else { throw Problem.forbidden("A team lead sees the figures of their own areas.") }
+                areas = areas ?? own
+            }
+            let report = try await database.client.withConnection { connection in
+                try await FlowReport.compute(
+                    period: period, areas: areas, managerId: query.get("managerId"), on: connection, logger: context.logger)
+            }
+            let threshold = scope == "external" ? suppressBelow : nil
+            let shown = threshold.map { report.suppressed(below: $0) } ?? report
+            if request.headers[.accept]?.contains("text/csv") == true {
+                var headers = HTTPFields()
+                headers[.contentType] = "text/csv; charset=utf-8"
+                return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: shown.csv())))
+            }
+            return try .json(shown.json(suppressedBelow: threshold))
+        }
 
         /// Open cases by area and phase, and per family manager. A team lead sees their own
         /// areas; analysts and admins see all.

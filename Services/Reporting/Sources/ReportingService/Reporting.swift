@@ -15,6 +15,14 @@ public enum Reporting {
                     topics: [Topic.intake, Topic.planning, Topic.volunteers, Topic.notifications],
                     handler: ProjectionHandler())
             },
-            routes: { group, environment in ReportRoutes.add(to: group, environment: environment) })
+            routes: { group, environment in
+                // Checked when the service starts (backgroundServices below): a bad value stops it.
+                let below = (try? environment.configuration.integer("REPORTING_SUPPRESS_BELOW", default: 5, range: 1...100)) ?? 5
+                ReportRoutes.add(to: group, environment: environment, suppressBelow: below)
+            },
+            backgroundServices: { environment in
+                _ = try environment.configuration.integer("REPORTING_SUPPRESS_BELOW", default: 5, range: 1...100)
+                return []
+            })
     }
 }

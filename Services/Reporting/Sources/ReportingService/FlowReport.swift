@@ -1,0 +1,145 @@
+import Foundation
+import Hummingbird
+import Logging
+import PostgresNIO
+import SamenplanDomain
+import SamenplanServer
+import SamenplanStorage
+
+/// The flow of one period (docs/indicators.md, "Flow"): referrals, re-referrals, closures
+/// with a handover, and the days cases spent in each phase and in total. Aggregates only.
+struct FlowReport: Sendable {
+    struct Days: Sendable {
+        var cases: Int
+        var median: Double?
+        var p90: Double?
+    }
+
+    var period: ReportPeriod
+    var areas: [String]?
+    var managerId: String?
+    var referrals = 0
+    var reReferrals = 0
+    var closures = 0
+    var closuresWithHandover = 0
+    var daysInPhase: [String: Days] = [:]
+    var daysInTotal = Days(cases: 0)
+
+    static let phases = ["connect", "support", "secure"]
+
+    static func compute(
+        period: ReportPeriod, areas: [String]?, managerId: String?, on connection: PostgresConnection, logger: Logger
+    ) async throws -> FlowReport {
+        let (from, to) = period.bounds
+        var report = FlowReport(period: period, areas: areas, managerId: managerId)
+        // One filter for every figure: the case's area and its (latest) manager.
+        let counts = try await connection.query(
+            """
+            WITH c AS (
+                SELECT * FROM case_projection
+                WHERE (\(areas)::text[] IS NULL OR area = ANY(\(areas)::text[]))
+                  AND (\(managerId)::text IS NULL OR manager_id = \(managerId)::text))
+            SELECT
+                (SELECT count(*) FROM referral_facts r JOIN c USING (case_id) WHERE r.accepted_at >= \(from) AND r.accepted_at < \(to)),
+                (SELECT count(*) FROM c WHERE c.re_referral AND c.opened_at >= \(from) AND c.opened_at < \(to)),
+                (SELECT count(*) FROM c WHERE c.closed_at >= \(from) AND c.closed_at < \(to)),
+                (SELECT count(*) FROM c WHERE c.closed_at >= \(from) AND c.closed_at < \(to) AND c.handover_accepted_at IS NOT NULL)
+            """, logger: logger
+        ).collect()
+        if let row = counts.first {
+            let (referrals, reReferrals, closures, handovers) = try row.decode((Int64, Int64, Int64, Int64).self)
+            report.referrals = Int(referrals)
+            report.reReferrals = Int(reReferrals)
+            report.closures = Int(closures)
+            report.closuresWithHandover = Int(handovers)
+        }
+        // A phase's days count for the period in which the case left it.
+        for try await (phase, cases, median, p90) in try await connection.query(
+            """
+            WITH c AS (
+                SELECT case_id FROM case_projection
+                WHERE (\(areas)::text[] IS NULL OR area = ANY(\(areas)::text[]))
+                  AND (\(managerId)::text IS NULL OR manager_id = \(managerId)::text)),
+            spans AS (
+                SELECT e.case_id, e.phase, e.entered_at,
+                       lead(e.entered_at) OVER (PARTITION BY e.case_id ORDER BY e.entered_at) AS left_at
+                FROM phase_entries e JOIN c USING (case_id)),
+            days AS (
+                SELECT phase, extract(epoch FROM left_at - entered_at) / 86400 AS days FROM spans
+                WHERE left_at >= \(from) AND left_at < \(to)
+                UNION ALL
+                SELECT 'total', extract(epoch FROM p.closed_at - p.opened_at) / 86400 FROM case_projection p JOIN c USING (case_id)
+                WHERE p.closed_at >= \(from) AND p.closed_at < \(to) AND p.opened_at IS NOT NULL)
+            SELECT phase, count(*)::bigint, percentile_cont(0.5) WITHIN GROUP (ORDER BY days),
+                   percentile_cont(0.9) WITHIN GROUP (ORDER BY days)
+            FROM days GROUP BY phase
+            """, logger: logger
+        ).decode((String, Int64, Double?, Double?).self) {
+            let days = Days(cases: Int(cases), median: median, p90: p90)
+            if phase == "total" { report.daysInTotal = days } else { report.daysInPhase[phase] = days }
+        }
+        return report
+    }
+
+    /// Counts below `threshold` (external exports) become nil, and so do the days of fewer
+    /// cases than that: no family can be recognised from a cell.
+    func suppressed(below threshold: Int) -> FlowReport {
+        func count(_ value: Int) -> Int { value < threshold ? -1 : value }
+        func days(_ value: Days) -> Days { value.cases < threshold ? Days(cases: -1) : value }
+        var copy = self
+        copy.referrals = count(referrals)
+        copy.reReferrals = count(reReferrals)
+        copy.closures = count(closures)
+        copy.closuresWithHandover = count(closuresWithHandover)
+        copy.daysInPhase = daysInPhase.mapValues(days)
+        copy.daysInTotal = days(daysInTotal)
+        return copy
+    }
+
+    /// The figures as rows of (indicator, phase, value); a suppressed cell has no value.
+    var rows: [(String, String, Double?)] {
+        func count(_ value: Int) -> Double? { value < 0 ? nil : Double(value) }
+        func rounded(_ value: Double?) -> Double? { value.map { ($0 * 10).rounded() / 10 } }
+        var rows: [(String, String, Double?)] = [
+            ("referrals", "", count(referrals)), ("re-referrals", "", count(reReferrals)),
+            ("closures", "", count(closures)), ("closures-with-handover", "", count(closuresWithHandover)),
+        ]
+        for phase in Self.phases + ["total"] {
+            let days = phase == "total" ? daysInTotal : daysInPhase[phase] ?? Days(cases: 0)
+            rows.append(("cases-leaving", phase, count(days.cases)))
+            rows.append(("days-median", phase, days.cases < 0 ? nil : rounded(days.median)))
+            rows.append(("days-p90", phase, days.cases < 0 ? nil : rounded(days.p90)))
+        }
+        return rows
+    }
+
+    func json(suppressedBelow threshold: Int?) -> JSON {
+        func value(_ number: Double?) -> JSON { number.map(JSON.number) ?? .null }
+        let table = rows
+        func find(_ indicator: String, _ phase: String = "") -> JSON {
+            value(table.first { $0.0 == indicator && $0.1 == phase }?.2)
+        }
+        var days: [String: JSON] = [:]
+        for phase in Self.phases + ["total"] {
+            days[phase] = .object([
+                "cases": find("cases-leaving", phase), "median": find("days-median", phase), "p90": find("days-p90", phase),
+            ])
+        }
+        return .object([
+            "period": .string(period.description), "areas": areas.map { .array($0.map(JSON.string)) } ?? .null,
+            "managerId": managerId.map(JSON.string) ?? .null,
+            "suppressedBelow": threshold.map { .number(Double($0)) } ?? .null,
+            "referrals": find("referrals"), "reReferrals": find("re-referrals"), "closures": find("closures"),
+            "closuresWithHandover": find("closures-with-handover"), "days": .object(days),
+        ])
+    }
+
+    func csv() -> String {
+        var lines = ["period,indicator,phase,value"]
+        for (indicator, phase, number) in rows {
+            let text = number.map { $0 == $0.rounded() ? String(Int($0)) : String($0) } ?? ""
+            lines.append("\(period),\(indicator),\(phase),\(text)")
+        }
+        return lines.joined(separator: "\r\n") + "\r\n"
+    }
+}

@@ -1,0 +1,176 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import ReportingService
+import SamenplanDomain
+import SamenplanKafka
+import SamenplanServer
+import SamenplanTesting
+import Testing
+
+/// The flow figures (issue 7; docs/indicators.md) from a fixed set of events, against a table
+/// worked out by hand below: five families in Borsele and one in Goes around the fourth
+/// quarter of 2026.
+@Suite(.serialized) struct ReportingFlowTests {
+    @Test func theFlowOfAQuarterMatchesTheHandWrittenTable() async throws {
+        try await TestEnvironment.with { environment in
+            let app = try await ServiceRuntime.buildApplication(
+                try Reporting.definition(), configuration: try environment.configuration(for: "reporting"))
+            try await withRunningApplications([app]) { clients in
+                let reporting = clients[0]
+                let events = Fixture.events()
+                try await environment.withProducer { producer in
+                    for (topic, event) in events {
+                        try await producer.send(topic: topic, key: Array((event.subject ?? "").utf8), value: try event.structuredBytes())
+                    }
+                }
+                let analyst = try await environment.token(role: .analyst, subject: "analyst")
+                @Sendable func flow(_ query: String, _ token: String) async throws -> TestResponse {
+                    try await reporting.execute(
+                        uri: "/v1/reports/flow?\(query)", method: .get, headers: [.authorization: "Bearer \(token)"])
+                }
+                @Sendable func figures(_ query: String, _ token: String) async throws -> JSON {
+                    try JSONCoding.decoder.decode(JSON.self, from: Data(buffer: try await flow(query, token).body))
+                }
+                // Every event is in once the five closing facts are.
+                #expect(try await eventually(timeout: .seconds(30)) {
+                    let quarter = try await figures("period=2026-Q4", analyst)
+                    return quarter["referrals"] == 5 && quarter["days"]?["total"]?["cases"] == 2
+                        && quarter["days"]?["secure"]?["cases"] == 2
+                })
+
+                // All areas, Q4 2026.
+                let all = try await figures("period=2026-Q4", analyst)
+                #expect(all["referrals"] == 5)  // A, B, C, C's join, E (D's came in September)
+                #expect(all["reReferrals"] == 1)  // C
+                #expect(all["closures"] == 2)  // A, D
+                #expect(all["closuresWithHandover"] == 1)  // A
+                #expect(all["days"]?["connect"] == ["cases": 4, "median": 10, "p90": 17])  // 5, 10, 10, 20
+                #expect(all["days"]?["support"] == ["cases": 3, "median": 40, "p90": 40])  // 30, 40, 40
+                #expect(all["days"]?["secure"] == ["cases": 2, "median": 25, "p90": 29])  // 20, 30
+                #expect(all["days"]?["total"] == ["cases": 2, "median": 70, "p90": 70])  // A, D
+
+                // One area; one manager.
+                let borsele = try await figures("period=2026-Q4&area=borsele", analyst)
+                #expect(borsele["referrals"] == 4)
+                #expect(borsele["days"]?["connect"] == ["cases": 3, "median": 10, "p90": 18])  // 5, 10, 20
+                let secondManager = try await figures("period=2026-Q4&managerId=fm-2", analyst)
+                #expect(secondManager["referrals"] == 2)
+                #expect(secondManager["reReferrals"] == 1)
+                #expect(secondManager["closures"] == 1)
+                #expect(secondManager["closuresWithHandover"] == 0)
+                // Another period: September has D's referral and its connect phase.
+                let september = try await figures("period=2026-09", analyst)
+                #expect(september["referrals"] == 1)
+                #expect(september["days"]?["connect"]?["cases"] == 1)
+                #expect(try await figures("period=2026", analyst)["referrals"] == 6)
+
+                // External figures leave out every cell of fewer than 5 families.
+                let external = try await figures("period=2026-Q4&scope=external", analyst)
+                #expect(external["referrals"] == 5)
+                #expect(external["reReferrals"] == .null)
+                #expect(external["closures"] == .null)
+                #expect(external["days"]?["connect"] == ["cases": .null, "median": .null, "p90": .null])
+                #expect(external["suppressedBelow"] == 5)
+
+                // CSV on request.
+                let csv = try await reporting.execute(
+                    uri: "/v1/reports/flow?period=2026-Q4", method: .get,
+                    headers: [.authorization: "Bearer \(analyst)", .accept: "text/csv"])
+                #expect(csv.headers[.contentType]?.hasPrefix("text/csv") == true)
+                let lines = String(buffer: csv.body).components(separatedBy: "\r\n")
+                #expect(lines.first == "period,indicator,phase,value")
+                #expect(lines.contains("2026-Q4,referrals,,5"))
+                #expect(lines.contains("2026-Q4,days-p90,connect,17"))
+
+                // Who may ask: analysts, admins, team leads for their own areas; nobody else.
+                let goesLead = try await environment.token(role: .teamLead, subject: "tl-goes", areas: ["goes"])
+                #expect(try await figures("period=2026-Q4", goesLead)["referrals"] == 1)
+                #expect(try await flow("period=2026-Q4&area=borsele", goesLead).status == .forbidden)
+                let manager = try await environment.token(role: .familyManager, subject: "fm-1")
+                #expect(try await flow("period=2026-Q4", manager).status == .forbidden)
+                // A clear error for a period that is none.
+                let bad = try await flow("period=2026-Q5&scope=outside", analyst)
+                #expect(bad.status == .badRequest)
+                let pointers = try JSONCoding.decoder.decode(JSON.self, from: Data(buffer: bad.body))["problems"]?.arrayValue?
+                    .compactMap { $0["pointer"]?.stringValue }
+                #expect(pointers == ["period", "scope"])
+            }
+        }
+    }
+}
+
+/// Six families. Days in phase are whole days, from entering a phase to entering the next:
+///
+/// | case | area    | manager | opened     | connect → support → secure → closed            | notes                     |
+/// |------|---------|---------|------------|------------------------------------------------|---------------------------|
+/// | A    | borsele | fm-1    | 2026-10-01 | 10-01, 10-11 (10), 11-20 (40), 12-10 (20)       | handover accepted; 70 days |
+/// | B    | borsele | fm-1    | 2026-10-05 | 10-05, 10-25 (20), 12-04 (40)                  | still in secure           |
+/// | C    | borsele | fm-2    | 2026-11-01 | 11-01, 11-06 (5)                               | re-referral; a join 11-15 |
+/// | D    | borsele | fm-2    | 2026-09-20 | 09-20, 09-30 (10), 10-30 (30), 11-29 (30)      | no handover; 70 days      |
+/// | E    | goes    | fm-3    | 2026-10-10 | 10-10, 10-20 (10)                              |                           |
+private enum Fixture {
+    static func at(_ day: String) -> Date { Timestamp.parse("\(day)T10:00:00Z")! }
+
+    static func events() -> [(String, CloudEvent)] {
+        var events: [(String, CloudEvent)] = []
+        func add(_ topic: String, _ type: EventType, _ caseId: UUID, _ payload: some Encodable, time: Date) {
+            let event = CloudEvent(
+                source: topic == Topic.intake ? EventSource.service("intake") : EventSource.service("planning"),
+                type: type.rawValue, time: time, subject: caseId.uuidString.lowercased(), data: try! JSON(encoding: payload))
+            events.append((topic, event))
+        }
+        func family(
+            _ name: String, area: String, manager: String, opened: String, phases: [String], reReferral: Bool = false,
+            handover: Bool = false, joinOn: String? = nil
+        ) {
+            let caseId = UUID()
+            add(
+                Topic.intake, .caseOpened, caseId,
+                CaseOpened(
+                    caseId: caseId, familyId: UUID(), referralId: name, framework: .voluntary, urgency: .normal, area: area,
+                    courtOrderEndsOn: nil, childCount: 1, openedAt: at(opened), reReferral: reReferral),
+                time: at(opened))
+            add(
+                Topic.intake, .referralAccepted, caseId,
+                ReferralAccepted(eventSource: "/desk", eventId: name, referralId: name, caseId: caseId, joinedExistingCase: false),
+                time: at(opened))
+            if let joinOn {
+                add(
+                    Topic.intake, .referralAccepted, caseId,
+                    ReferralAccepted(
+                        eventSource: "/desk", eventId: name + "-join", referralId: name + "-join", caseId: caseId,
+                        joinedExistingCase: true),
+                    time: at(joinOn))
+            }
+            add(
+                Topic.intake, .caseAssigned, caseId,
+                CaseAssigned(caseId: caseId, managerId: manager, area: area, assignedAt: at(opened)), time: at(opened))
+            let order: [Phase] = [.connect, .support, .secure, .closed]
+            for (index, day) in phases.enumerated() {
+                add(
+                    Topic.planning, .casePhaseChanged, caseId,
+                    CasePhaseChanged(
+                        caseId: caseId, phase: order[index], previousPhase: index == 0 ? nil : order[index - 1], area: area,
+                        managerId: manager, changedAt: at(day)),
+                    time: at(day))
+            }
+            if handover, let closedOn = phases.last {
+                add(
+                    Topic.planning, .handoverAccepted, caseId,
+                    CaseEndingStep(caseId: caseId, area: area, managerId: manager, by: "nt-\(area)", at: at(closedOn)),
+                    time: at(closedOn))
+            }
+        }
+        family("A", area: "borsele", manager: "fm-1", opened: "2026-10-01",
+               phases: ["2026-10-01", "2026-10-11", "2026-11-20", "2026-12-10"], handover: true)
+        family("B", area: "borsele", manager: "fm-1", opened: "2026-10-05", phases: ["2026-10-05", "2026-10-25", "2026-12-04"])
+        family("C", area: "borsele", manager: "fm-2", opened: "2026-11-01", phases: ["2026-11-01", "2026-11-06"],
+               reReferral: true, joinOn: "2026-11-15")
+        family("D", area: "borsele", manager: "fm-2", opened: "2026-09-20",
+               phases: ["2026-09-20", "2026-09-30", "2026-10-30", "2026-11-29"])
+        family("E", area: "goes", manager: "fm-3", opened: "2026-10-10", phases: ["2026-10-10", "2026-10-20"])
+        // Delivered in any order: the projection does not depend on it.
+        return events.reversed()
+    }
+}
