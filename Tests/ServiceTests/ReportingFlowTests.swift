@@ -100,6 +100,67 @@ import Testing
     }
 }
 
+/// The caseload now: open cases by framework, and the queue of families waiting for a manager.
+@Suite(.serialized) struct ReportingCaseloadTests {
+    @Test func openCasesByFrameworkAndTheQueue() async throws {
+        let now = Timestamp.parse("2026-11-23T10:00:00Z")!
+        try await TestEnvironment.with { environment in
+            let app = try await ServiceRuntime.buildApplication(
+                try Reporting.definition(), configuration: try environment.configuration(for: "reporting"),
+                clock: ManualWallClock(now))
+            try await withRunningApplications([app]) { clients in
+                let (waiting, served, closed) = (UUID(), UUID(), UUID())
+                let day: TimeInterval = 86_400
+                func opened(_ id: UUID, _ framework: Framework) throws -> CloudEvent {
+                    try CloudEvent(
+                        source: EventSource.service("intake"), type: .caseOpened, subject: id.uuidString,
+                        payload: CaseOpened(
+                            caseId: id, familyId: UUID(), referralId: "r", framework: framework, urgency: .normal, area: "borsele",
+                            courtOrderEndsOn: nil, childCount: 1, openedAt: now.addingTimeInterval(-10 * day)))
+                }
+                let events: [(String, CloudEvent)] = [
+                    (Topic.intake, try opened(waiting, .childProtection)),
+                    (Topic.intake, try CloudEvent(
+                        source: EventSource.service("intake"), type: .caseQueued, subject: waiting.uuidString,
+                        payload: CaseQueued(caseId: waiting, area: "borsele", urgency: .urgent, queuedAt: now.addingTimeInterval(-2.5 * day), queueLength: 1))),
+                    (Topic.intake, try opened(served, .voluntary)),
+                    (Topic.intake, try CloudEvent(
+                        source: EventSource.service("intake"), type: .caseAssigned, subject: served.uuidString,
+                        payload: CaseAssigned(caseId: served, managerId: "fm-1", area: "borsele", assignedAt: now.addingTimeInterval(-9 * day)))),
+                    (Topic.intake, try opened(closed, .voluntary)),
+                    (Topic.planning, try CloudEvent(
+                        source: EventSource.service("planning"), type: .casePhaseChanged, subject: closed.uuidString,
+                        payload: CasePhaseChanged(
+                            caseId: closed, phase: .closed, previousPhase: .secure, area: "borsele", managerId: "fm-1",
+                            changedAt: now.addingTimeInterval(-1 * day)))),
+                ]
+                try await environment.withProducer { producer in
+                    for (topic, event) in events {
+                        try await producer.send(topic: topic, key: nil, value: try event.structuredBytes())
+                    }
+                }
+                let lead = try await environment.token(role: .teamLead, subject: "tl", areas: ["borsele"])
+                @Sendable func caseload() async throws -> JSON {
+                    try JSONCoding.decoder.decode(
+                        JSON.self,
+                        from: Data(buffer: try await clients[0].execute(
+                            uri: "/v1/reports/caseload", method: .get, headers: [.authorization: "Bearer \(lead)"]).body))
+                }
+                #expect(try await eventually(timeout: .seconds(30)) {
+                    let figures = try await caseload()
+                    return figures["queues"]?.arrayValue?.count == 1 && figures["byAreaAndFramework"]?.arrayValue?.count == 2
+                })
+                let figures = try await caseload()
+                #expect(figures["byAreaAndFramework"] == [
+                    ["area": "borsele", "framework": "child-protection", "openCases": 1],
+                    ["area": "borsele", "framework": "voluntary", "openCases": 1],
+                ])
+                #expect(figures["queues"] == [["area": "borsele", "waiting": 1, "longestWaitDays": .number(2.5)]])
+            }
+        }
+    }
+}
+
 /// Six families. Days in phase are whole days, from entering a phase to entering the next:
 ///
 /// | case | area    | manager | opened     | connect → support → secure → closed            | notes                     |

@@ -7,6 +7,7 @@ import SamenplanServer
 enum ReportRoutes {
     static func add(to group: RouterGroup<SamenplanRequestContext>, environment: ServiceEnvironment, suppressBelow: Int) {
         let database = environment.database
+        let clock = environment.clock
 
         /// The flow of a period (docs/indicators.md): JSON, or CSV with `Accept: text/csv`.
         /// `scope=external` suppresses every cell of fewer than `REPORTING_SUPPRESS_BELOW`
@@ -78,7 +79,39 @@ enum ReportRoutes {
             for try await (manager, count) in managers.decode((String, Int64).self) {
                 byManager.append(.object(["managerId": .string(manager), "openCases": .number(Double(count))]))
             }
-            let body = JSON.object(["byAreaAndPhase": .array(byAreaAndPhase), "byManager": .array(byManager)])
+            var byFramework: [JSON] = []
+            for try await (area, framework, count) in try await database.client.query(
+                """
+                SELECT area, COALESCE(framework, 'unknown'), count(*)::bigint FROM case_projection
+                WHERE area IS NOT NULL AND closed_at IS NULL AND COALESCE(phase, 'connect') <> 'closed'
+                  AND (\(areaFilter)::text[] IS NULL OR area = ANY(\(areaFilter)::text[]))
+                GROUP BY 1, 2 ORDER BY 1, 2
+                """, logger: context.logger
+            ).decode((String, String, Int64).self) {
+                byFramework.append(
+                    .object(["area": .string(area), "framework": .string(framework), "openCases": .number(Double(count))]))
+            }
+            // The queue: families waiting for a manager now, and how long the longest has waited.
+            var queues: [JSON] = []
+            for try await (area, waiting, longest) in try await database.client.query(
+                """
+                SELECT area, count(*)::bigint, (max(extract(epoch FROM \(clock.now()) - queued_at)) / 86400)::float8
+                FROM case_projection
+                WHERE queued_at IS NOT NULL AND assigned_at IS NULL AND closed_at IS NULL
+                  AND (\(areaFilter)::text[] IS NULL OR area = ANY(\(areaFilter)::text[]))
+                GROUP BY 1 ORDER BY 1
+                """, logger: context.logger
+            ).decode((String, Int64, Double).self) {
+                queues.append(
+                    .object([
+                        "area": .string(area), "waiting": .number(Double(waiting)),
+                        "longestWaitDays": .number((longest * 10).rounded() / 10),
+                    ]))
+            }
+            let body = JSON.object([
+                "byAreaAndPhase": .array(byAreaAndPhase), "byManager": .array(byManager),
+                "byAreaAndFramework": .array(byFramework), "queues": .array(queues),
+            ])
             return try .json(body)
         }
     }
