@@ -206,12 +206,15 @@ import Testing
                 try await smtp.restart()
                 let mails = try await smtp.waitForMessages(count: 1, timeout: .seconds(30))
                 #expect(mails.first?.to == ["fm-1@example.nl"])
-                let outcomes = try await environment.withAdminClient { client in
-                    try await client.query("SELECT outcome FROM notifications.delivery_attempts ORDER BY attempt").collect()
-                        .map { try $0.decode(String.self) }
+                // The sender records the outcome right after the mail went out.
+                @Sendable func outcomes() async throws -> [String] {
+                    try await environment.withAdminClient { client in
+                        try await client.query("SELECT outcome FROM notifications.delivery_attempts ORDER BY attempt").collect()
+                            .map { try $0.decode(String.self) }
+                    }
                 }
-                #expect(outcomes.last == "delivered")
-                #expect(outcomes.dropLast().allSatisfy { $0 == "failed" })
+                #expect(try await eventually(timeout: .seconds(10)) { try await outcomes().last == "delivered" })
+                #expect(try await outcomes().dropLast().allSatisfy { $0 == "failed" })
             }
             await smtp.stop()
         } catch {
@@ -245,6 +248,11 @@ import Testing
                 // same idempotency key, so the receiver can keep one.
                 _ = try await publishReminder(environment, manager: "fm-8")
                 #expect(try await eventually(timeout: .seconds(20)) { receiver.requests.count == 4 })
+                #expect(try await eventually(timeout: .seconds(10)) {
+                    try await environment.withAdminClient {
+                        try await $0.count("SELECT count(*) FROM notifications.deliveries WHERE recipient_id = 'fm-8' AND status = 'delivered'")
+                    } == 1
+                })
                 _ = try await environment.withAdminClient { client in
                     try await client.query(
                         """
