@@ -161,6 +161,81 @@ import Testing
     }
 }
 
+/// The rhythm of support: evaluations within 8 weeks of the previous one (or of entering
+/// support), and cases in support overdue now (2026-11-23).
+///
+/// | case | support from | evaluations held               | now                          |
+/// |------|--------------|--------------------------------|------------------------------|
+/// | P    | 2026-09-01   | 10-20 (49 days), 11-20 (31)    | in support, not overdue      |
+/// | Q    | 2026-08-01   | 10-10 (70 days: late)          | in support, 44 days: not yet |
+/// | R    | 2026-09-15   | none                           | in support, 69 days: overdue |
+/// | S    | 2026-06-01   | 07-01 (30 days)                | in secure since 08-01        |
+@Suite(.serialized) struct ReportingRhythmTests {
+    @Test func evaluationsOnTimeAndOverdueNow() async throws {
+        let now = Timestamp.parse("2026-11-23T10:00:00Z")!
+        try await TestEnvironment.with { environment in
+            let app = try await ServiceRuntime.buildApplication(
+                try Reporting.definition(), configuration: try environment.configuration(for: "reporting"),
+                clock: ManualWallClock(now))
+            try await withRunningApplications([app]) { clients in
+                var events: [CloudEvent] = []
+                func phases(_ id: UUID, _ days: [(Phase, String)]) throws {
+                    for (phase, day) in days {
+                        events.append(try CloudEvent(
+                            source: EventSource.service("planning"), type: .casePhaseChanged, subject: id.uuidString,
+                            payload: CasePhaseChanged(
+                                caseId: id, phase: phase, previousPhase: nil, area: "borsele", managerId: "fm-1",
+                                changedAt: Timestamp.parse("\(day)T10:00:00Z")!)))
+                    }
+                }
+                func held(_ id: UUID, _ days: [String]) throws {
+                    for day in days {
+                        events.append(try CloudEvent(
+                            source: EventSource.service("planning"), type: .evaluationRecorded, subject: id.uuidString,
+                            payload: EvaluationRecorded(
+                                caseId: id, area: "borsele", managerId: "fm-1", heldOn: day, attendees: 4, planAdjusted: false,
+                                nextDueAt: nil)))
+                    }
+                }
+                let (p, q, r, s) = (UUID(), UUID(), UUID(), UUID())
+                try phases(p, [(.connect, "2026-08-25"), (.support, "2026-09-01")])
+                try held(p, ["2026-10-20", "2026-11-20"])
+                try phases(q, [(.connect, "2026-07-25"), (.support, "2026-08-01")])
+                try held(q, ["2026-10-10"])
+                try phases(r, [(.connect, "2026-09-10"), (.support, "2026-09-15")])
+                try phases(s, [(.connect, "2026-05-25"), (.support, "2026-06-01"), (.secure, "2026-08-01")])
+                try held(s, ["2026-07-01"])
+                let toPublish = events
+                try await environment.withProducer { producer in
+                    for event in toPublish {
+                        try await producer.send(topic: Topic.planning, key: Array((event.subject ?? "").utf8), value: try event.structuredBytes())
+                    }
+                }
+                let analyst = try await environment.token(role: .analyst, subject: "analyst")
+                @Sendable func rhythm(_ query: String) async throws -> JSON {
+                    try JSONCoding.decoder.decode(
+                        JSON.self,
+                        from: Data(buffer: try await clients[0].execute(
+                            uri: "/v1/reports/rhythm?\(query)", method: .get, headers: [.authorization: "Bearer \(analyst)"]).body))
+                }
+                #expect(try await eventually(timeout: .seconds(30)) {
+                    let figures = try await rhythm("period=2026-Q4")
+                    return figures["evaluations"] == 3 && figures["inSupportNow"] == 3
+                })
+                let quarter = try await rhythm("period=2026-Q4")
+                #expect(quarter["evaluationsOnTime"] == 2)
+                #expect(quarter["onTimePercent"] == .number(66.7))
+                #expect(quarter["overdueNow"] == 1)
+                let summer = try await rhythm("period=2026-Q3")
+                #expect(summer["evaluations"] == 1)
+                #expect(summer["onTimePercent"] == 100)
+                let external = try await rhythm("period=2026-Q4&scope=external")
+                #expect(external["evaluations"] == .null && external["overdueNow"] == .null)
+            }
+        }
+    }
+}
+
 /// Six families. Days in phase are whole days, from entering a phase to entering the next:
 ///
 /// | case | area    | manager | opened     | connect → support → secure → closed            | notes                     |

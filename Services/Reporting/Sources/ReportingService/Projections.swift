@@ -7,7 +7,7 @@ import SamenplanEventing
 /// so a redelivered event or a replay of the topics changes nothing.
 struct ProjectionHandler: EventHandler {
     var handledTypes: Set<EventType> {
-        [.caseOpened, .caseAssigned, .caseQueued, .casePhaseChanged, .referralAccepted, .handoverAccepted]
+        [.caseOpened, .caseAssigned, .caseQueued, .casePhaseChanged, .referralAccepted, .handoverAccepted, .evaluationRecorded]
     }
 
     func handle(_ event: CloudEvent, in context: EventContext) async throws {
@@ -80,6 +80,14 @@ struct ProjectionHandler: EventHandler {
                 """
                 INSERT INTO case_projection (case_id, area, handover_accepted_at) VALUES (\(step.caseId), \(step.area), \(step.at))
                 ON CONFLICT (case_id) DO UPDATE SET handover_accepted_at = excluded.handover_accepted_at
+                """, logger: logger)
+        case .evaluationRecorded:
+            let recorded = try event.payload(as: EvaluationRecorded.self)
+            try await connection.query(
+                """
+                INSERT INTO evaluation_facts (event_source, event_id, case_id, held_on)
+                VALUES (\(event.source), \(event.id), \(recorded.caseId), \(recorded.heldOn)::date)
+                ON CONFLICT DO NOTHING
                 """, logger: logger)
         default:
             break

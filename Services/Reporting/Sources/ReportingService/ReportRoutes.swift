@@ -13,40 +13,48 @@ enum ReportRoutes {
         /// `scope=external` suppresses every cell of fewer than `REPORTING_SUPPRESS_BELOW`
         /// families, for figures that leave the organisation.
         group.get("reports/flow") { request, context -> Response in
-            let caller = try context.require(.analyst, .teamLead, .admin)
-            let query = request.uri.queryParameters
-            var problems: [Problem.Item] = []
-            let period = query.get("period").flatMap(ReportPeriod.init)
-            if period == nil {
-                problems.append(.init(rule: "period", pointer: "period", detail: "a month (2026-11), quarter (2026-Q4) or year (2026)"))
-            }
-            let scope = query.get("scope") ?? "internal"
-            if !["internal", "external"].contains(scope) {
-                problems.append(.init(rule: "enum", pointer: "scope", detail: "internal or external"))
-            }
-            guard problems.isEmpty, let period else {
-                throw Problem.badRequest("The report's parameters break \(problems.count) rule(s).", problems: problems)
-            }
-            let asked = query.getAll("area").map { $0.lowercased() }
-            var areas: [String]? = asked.isEmpty ? nil : asked
-            if caller.role == .teamLead {
-                // A team lead's figures are their own areas'.
-                let own = caller.areas.map { $0.lowercased() }
-                guard Set(asked).isSubset(of: own) else { throw Problem.forbidden("A team lead sees the figures of their own areas.") }
-                areas = areas ?? own
-            }
+            let asked = try ReportQuery(request, caller: try context.require(.analyst, .teamLead, .admin))
+            let (period, areas) = (asked.period, asked.areas)
             let report = try await database.client.withConnection { connection in
                 try await FlowReport.compute(
-                    period: period, areas: areas, managerId: query.get("managerId"), on: connection, logger: context.logger)
+                    period: period, areas: areas, managerId: asked.managerId, on: connection, logger: context.logger)
             }
-            let threshold = scope == "external" ? suppressBelow : nil
+            let threshold = asked.external ? suppressBelow : nil
             let shown = threshold.map { report.suppressed(below: $0) } ?? report
-            if request.headers[.accept]?.contains("text/csv") == true {
-                var headers = HTTPFields()
-                headers[.contentType] = "text/csv; charset=utf-8"
-                return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: shown.csv())))
+            return try ReportQuery.answer(request, json: shown.json(suppressedBelow: threshold), csv: shown.csv())
+        }
+
+        /// The rhythm of support (docs/indicators.md, "Rhythm").
+        group.get("reports/rhythm") { request, context -> Response in
+            let asked = try ReportQuery(request, caller: try context.require(.analyst, .teamLead, .admin))
+            let report = try await database.client.withConnection { connection in
+                try await RhythmReport.compute(
+                    period: asked.period, areas: asked.areas, managerId: asked.managerId, now: clock.now(), on: connection,
+                    logger: context.logger)
             }
-            return try .json(shown.json(suppressedBelow: threshold))
+            let threshold = asked.external ? suppressBelow : nil
+            func cell(_ value: Int, families: Int) -> Double? {
+                threshold.map { families < $0 } == true ? nil : Double(value)
+            }
+            let rows: [(String, Double?)] = [
+                ("evaluations", cell(report.evaluations, families: report.evaluations)),
+                ("evaluations-on-time", cell(report.evaluationsOnTime, families: report.evaluations)),
+                ("evaluations-on-time-percent", threshold.map { report.evaluations < $0 } == true ? nil : report.onTimePercent),
+                ("overdue-now", cell(report.overdueNow, families: report.overdueNow)),
+                ("in-support-now", cell(report.inSupportNow, families: report.inSupportNow)),
+            ]
+            var body: [String: JSON] = [
+                "period": .string(asked.period.description), "areas": asked.areas.map { .array($0.map(JSON.string)) } ?? .null,
+                "managerId": asked.managerId.map(JSON.string) ?? .null,
+                "suppressedBelow": threshold.map { .number(Double($0)) } ?? .null,
+            ]
+            let keys = ["evaluations": "evaluations", "evaluations-on-time": "evaluationsOnTime",
+                        "evaluations-on-time-percent": "onTimePercent", "overdue-now": "overdueNow", "in-support-now": "inSupportNow"]
+            for (indicator, value) in rows { body[keys[indicator]!] = value.map(JSON.number) ?? .null }
+            let csv = (["period,indicator,phase,value"] + rows.map { indicator, value in
+                "\(asked.period),\(indicator),,\(value.map { $0 == $0.rounded() ? String(Int($0)) : String($0) } ?? "")"
+            }).joined(separator: "\r\n") + "\r\n"
+            return try ReportQuery.answer(request, json: .object(body), csv: csv)
         }
 
         /// Open cases by area and phase, and per family manager. A team lead sees their own
@@ -114,5 +122,50 @@ enum ReportRoutes {
             ])
             return try .json(body)
         }
+    }
+}
+
+/// What a report is asked for: `period` (required), `area` (repeatable), `managerId` and
+/// `scope` (`internal`, or `external` for figures that leave the organisation).
+struct ReportQuery {
+    var period: ReportPeriod
+    var areas: [String]?
+    var managerId: String?
+    var external: Bool
+
+    init(_ request: Request, caller: Identity) throws {
+        let query = request.uri.queryParameters
+        var problems: [Problem.Item] = []
+        let period = query.get("period").flatMap(ReportPeriod.init)
+        if period == nil {
+            problems.append(.init(rule: "period", pointer: "period", detail: "a month (2026-11), quarter (2026-Q4) or year (2026)"))
+        }
+        let scope = query.get("scope") ?? "internal"
+        if !["internal", "external"].contains(scope) {
+            problems.append(.init(rule: "enum", pointer: "scope", detail: "internal or external"))
+        }
+        guard problems.isEmpty, let period else {
+            throw Problem.badRequest("The report's parameters break \(problems.count) rule(s).", problems: problems)
+        }
+        let asked = query.getAll("area").map { $0.lowercased() }
+        var areas: [String]? = asked.isEmpty ? nil : asked
+        if caller.role == .teamLead {
+            // A team lead's figures are their own areas'.
+            let own = caller.areas.map { $0.lowercased() }
+            guard Set(asked).isSubset(of: own) else { throw Problem.forbidden("A team lead sees the figures of their own areas.") }
+            areas = areas ?? own
+        }
+        self.period = period
+        self.areas = areas
+        self.managerId = query.get("managerId")
+        self.external = scope == "external"
+    }
+
+    /// JSON, or CSV when the caller asks for it (`Accept: text/csv`).
+    static func answer(_ request: Request, json: JSON, csv: String) throws -> Response {
+        guard request.headers[.accept]?.contains("text/csv") == true else { return try .json(json) }
+        var headers = HTTPFields()
+        headers[.contentType] = "text/csv; charset=utf-8"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: csv)))
     }
 }

@@ -1,0 +1,64 @@
+import Foundation
+import Logging
+import PostgresNIO
+import SamenplanDomain
+
+/// The rhythm of support (docs/indicators.md, "Rhythm"): evaluations held within 8 weeks of
+/// the previous one (or of entering support), and the cases in support whose evaluation is
+/// overdue now. Aggregates only.
+struct RhythmReport: Sendable {
+    var period: ReportPeriod
+    var evaluations = 0
+    var evaluationsOnTime = 0
+    var overdueNow = 0
+    var inSupportNow = 0
+
+    /// The method's rhythm: an evaluation with everyone at least every 8 weeks.
+    static let withinDays = 56
+
+    static func compute(
+        period: ReportPeriod, areas: [String]?, managerId: String?, now: Date, on connection: PostgresConnection,
+        logger: Logger
+    ) async throws -> RhythmReport {
+        let (from, to) = period.bounds
+        let zone = ReportPeriod.timeZone.identifier
+        var report = RhythmReport(period: period)
+        let rows = try await connection.query(
+            """
+            WITH c AS (
+                SELECT case_id, phase FROM case_projection
+                WHERE (\(areas)::text[] IS NULL OR area = ANY(\(areas)::text[]))
+                  AND (\(managerId)::text IS NULL OR manager_id = \(managerId)::text)),
+            support AS (
+                SELECT case_id, (max(entered_at) AT TIME ZONE \(zone))::date AS since
+                FROM phase_entries WHERE phase = 'support' GROUP BY case_id),
+            held AS (
+                SELECT e.case_id, e.held_on, lag(e.held_on) OVER (PARTITION BY e.case_id ORDER BY e.held_on) AS previous
+                FROM evaluation_facts e JOIN c USING (case_id)),
+            last AS (SELECT case_id, max(held_on) AS held_on FROM evaluation_facts GROUP BY case_id)
+            SELECT
+                (SELECT count(*) FROM held WHERE held_on >= (\(from) AT TIME ZONE \(zone))::date AND held_on < (\(to) AT TIME ZONE \(zone))::date),
+                (SELECT count(*) FROM held LEFT JOIN support USING (case_id)
+                 WHERE held_on >= (\(from) AT TIME ZONE \(zone))::date AND held_on < (\(to) AT TIME ZONE \(zone))::date
+                   AND held_on - COALESCE(previous, support.since, held_on) <= \(withinDays)),
+                (SELECT count(*) FROM c JOIN support USING (case_id) LEFT JOIN last USING (case_id)
+                 WHERE c.phase = 'support'
+                   AND (\(now) AT TIME ZONE \(zone))::date - GREATEST(support.since, COALESCE(last.held_on, support.since)) > \(withinDays)),
+                (SELECT count(*) FROM c WHERE c.phase = 'support')
+            """, logger: logger
+        ).collect()
+        if let row = rows.first {
+            let (evaluations, onTime, overdue, inSupport) = try row.decode((Int64, Int64, Int64, Int64).self)
+            report.evaluations = Int(evaluations)
+            report.evaluationsOnTime = Int(onTime)
+            report.overdueNow = Int(overdue)
+            report.inSupportNow = Int(inSupport)
+        }
+        return report
+    }
+
+    /// The share on time in percent, one decimal; nil without evaluations.
+    var onTimePercent: Double? {
+        evaluations == 0 ? nil : (Double(evaluationsOnTime) * 1000 / Double(evaluations)).rounded() / 10
+    }
+}
