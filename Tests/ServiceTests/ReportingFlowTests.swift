@@ -104,59 +104,54 @@ import Testing
 @Suite(.serialized) struct ReportingCaseloadTests {
     @Test func openCasesByFrameworkAndTheQueue() async throws {
         let now = Timestamp.parse("2026-11-23T10:00:00Z")!
-        try await TestEnvironment.with { environment in
-            let app = try await ServiceRuntime.buildApplication(
-                try Reporting.definition(), configuration: try environment.configuration(for: "reporting"),
-                clock: ManualWallClock(now))
-            try await withRunningApplications([app]) { clients in
-                let (waiting, served, closed) = (UUID(), UUID(), UUID())
-                let day: TimeInterval = 86_400
-                func opened(_ id: UUID, _ framework: Framework) throws -> CloudEvent {
-                    try CloudEvent(
-                        source: EventSource.service("intake"), type: .caseOpened, subject: id.uuidString,
-                        payload: CaseOpened(
-                            caseId: id, familyId: UUID(), referralId: "r", framework: framework, urgency: .normal, area: "borsele",
-                            courtOrderEndsOn: nil, childCount: 1, openedAt: now.addingTimeInterval(-10 * day)))
-                }
-                let events: [(String, CloudEvent)] = [
-                    (Topic.intake, try opened(waiting, .childProtection)),
-                    (Topic.intake, try CloudEvent(
-                        source: EventSource.service("intake"), type: .caseQueued, subject: waiting.uuidString,
-                        payload: CaseQueued(caseId: waiting, area: "borsele", urgency: .urgent, queuedAt: now.addingTimeInterval(-2.5 * day), queueLength: 1))),
-                    (Topic.intake, try opened(served, .voluntary)),
-                    (Topic.intake, try CloudEvent(
-                        source: EventSource.service("intake"), type: .caseAssigned, subject: served.uuidString,
-                        payload: CaseAssigned(caseId: served, managerId: "fm-1", area: "borsele", assignedAt: now.addingTimeInterval(-9 * day)))),
-                    (Topic.intake, try opened(closed, .voluntary)),
-                    (Topic.planning, try CloudEvent(
-                        source: EventSource.service("planning"), type: .casePhaseChanged, subject: closed.uuidString,
-                        payload: CasePhaseChanged(
-                            caseId: closed, phase: .closed, previousPhase: .secure, area: "borsele", managerId: "fm-1",
-                            changedAt: now.addingTimeInterval(-1 * day)))),
-                ]
-                try await environment.withProducer { producer in
-                    for (topic, event) in events {
-                        try await producer.send(topic: topic, key: nil, value: try event.structuredBytes())
-                    }
-                }
-                let lead = try await environment.token(role: .teamLead, subject: "tl", areas: ["borsele"])
-                @Sendable func caseload() async throws -> JSON {
-                    try JSONCoding.decoder.decode(
-                        JSON.self,
-                        from: Data(buffer: try await clients[0].execute(
-                            uri: "/v1/reports/caseload", method: .get, headers: [.authorization: "Bearer \(lead)"]).body))
-                }
-                #expect(try await eventually(timeout: .seconds(30)) {
-                    let figures = try await caseload()
-                    return figures["queues"]?.arrayValue?.count == 1 && figures["byAreaAndFramework"]?.arrayValue?.count == 2
-                })
-                let figures = try await caseload()
-                #expect(figures["byAreaAndFramework"] == [
-                    ["area": "borsele", "framework": "child-protection", "openCases": 1],
-                    ["area": "borsele", "framework": "voluntary", "openCases": 1],
-                ])
-                #expect(figures["queues"] == [["area": "borsele", "waiting": 1, "longestWaitDays": .number(2.5)]])
+        try await withReporting(at: now) { environment, clients in
+            let (waiting, served, closed) = (UUID(), UUID(), UUID())
+            let day: TimeInterval = 86_400
+            func opened(_ id: UUID, _ framework: Framework) throws -> CloudEvent {
+                try CloudEvent(
+                    source: EventSource.service("intake"), type: .caseOpened, subject: id.uuidString,
+                    payload: CaseOpened(
+                        caseId: id, familyId: UUID(), referralId: "r", framework: framework, urgency: .normal, area: "borsele",
+                        courtOrderEndsOn: nil, childCount: 1, openedAt: now.addingTimeInterval(-10 * day)))
             }
+            let events: [(String, CloudEvent)] = [
+                (Topic.intake, try opened(waiting, .childProtection)),
+                (Topic.intake, try CloudEvent(
+                    source: EventSource.service("intake"), type: .caseQueued, subject: waiting.uuidString,
+                    payload: CaseQueued(caseId: waiting, area: "borsele", urgency: .urgent, queuedAt: now.addingTimeInterval(-2.5 * day), queueLength: 1))),
+                (Topic.intake, try opened(served, .voluntary)),
+                (Topic.intake, try CloudEvent(
+                    source: EventSource.service("intake"), type: .caseAssigned, subject: served.uuidString,
+                    payload: CaseAssigned(caseId: served, managerId: "fm-1", area: "borsele", assignedAt: now.addingTimeInterval(-9 * day)))),
+                (Topic.intake, try opened(closed, .voluntary)),
+                (Topic.planning, try CloudEvent(
+                    source: EventSource.service("planning"), type: .casePhaseChanged, subject: closed.uuidString,
+                    payload: CasePhaseChanged(
+                        caseId: closed, phase: .closed, previousPhase: .secure, area: "borsele", managerId: "fm-1",
+                        changedAt: now.addingTimeInterval(-1 * day)))),
+            ]
+            try await environment.withProducer { producer in
+                for (topic, event) in events {
+                    try await producer.send(topic: topic, key: nil, value: try event.structuredBytes())
+                }
+            }
+            let lead = try await environment.token(role: .teamLead, subject: "tl", areas: ["borsele"])
+            @Sendable func caseload() async throws -> JSON {
+                try JSONCoding.decoder.decode(
+                    JSON.self,
+                    from: Data(buffer: try await clients[0].execute(
+                        uri: "/v1/reports/caseload", method: .get, headers: [.authorization: "Bearer \(lead)"]).body))
+            }
+            #expect(try await eventually(timeout: .seconds(30)) {
+                let figures = try await caseload()
+                return figures["queues"]?.arrayValue?.count == 1 && figures["byAreaAndFramework"]?.arrayValue?.count == 2
+            })
+            let figures = try await caseload()
+            #expect(figures["byAreaAndFramework"] == [
+                ["area": "borsele", "framework": "child-protection", "openCases": 1],
+                ["area": "borsele", "framework": "voluntary", "openCases": 1],
+            ])
+            #expect(figures["queues"] == [["area": "borsele", "waiting": 1, "longestWaitDays": .number(2.5)]])
         }
     }
 }
@@ -173,65 +168,60 @@ import Testing
 @Suite(.serialized) struct ReportingRhythmTests {
     @Test func evaluationsOnTimeAndOverdueNow() async throws {
         let now = Timestamp.parse("2026-11-23T10:00:00Z")!
-        try await TestEnvironment.with { environment in
-            let app = try await ServiceRuntime.buildApplication(
-                try Reporting.definition(), configuration: try environment.configuration(for: "reporting"),
-                clock: ManualWallClock(now))
-            try await withRunningApplications([app]) { clients in
-                var events: [CloudEvent] = []
-                func phases(_ id: UUID, _ days: [(Phase, String)]) throws {
-                    for (phase, day) in days {
-                        events.append(try CloudEvent(
-                            source: EventSource.service("planning"), type: .casePhaseChanged, subject: id.uuidString,
-                            payload: CasePhaseChanged(
-                                caseId: id, phase: phase, previousPhase: nil, area: "borsele", managerId: "fm-1",
-                                changedAt: Timestamp.parse("\(day)T10:00:00Z")!)))
-                    }
+        try await withReporting(at: now) { environment, clients in
+            var events: [CloudEvent] = []
+            func phases(_ id: UUID, _ days: [(Phase, String)]) throws {
+                for (phase, day) in days {
+                    events.append(try CloudEvent(
+                        source: EventSource.service("planning"), type: .casePhaseChanged, subject: id.uuidString,
+                        payload: CasePhaseChanged(
+                            caseId: id, phase: phase, previousPhase: nil, area: "borsele", managerId: "fm-1",
+                            changedAt: Timestamp.parse("\(day)T10:00:00Z")!)))
                 }
-                func held(_ id: UUID, _ days: [String]) throws {
-                    for day in days {
-                        events.append(try CloudEvent(
-                            source: EventSource.service("planning"), type: .evaluationRecorded, subject: id.uuidString,
-                            payload: EvaluationRecorded(
-                                caseId: id, area: "borsele", managerId: "fm-1", heldOn: day, attendees: 4, planAdjusted: false,
-                                nextDueAt: nil)))
-                    }
-                }
-                let (p, q, r, s) = (UUID(), UUID(), UUID(), UUID())
-                try phases(p, [(.connect, "2026-08-25"), (.support, "2026-09-01")])
-                try held(p, ["2026-10-20", "2026-11-20"])
-                try phases(q, [(.connect, "2026-07-25"), (.support, "2026-08-01")])
-                try held(q, ["2026-10-10"])
-                try phases(r, [(.connect, "2026-09-10"), (.support, "2026-09-15")])
-                try phases(s, [(.connect, "2026-05-25"), (.support, "2026-06-01"), (.secure, "2026-08-01")])
-                try held(s, ["2026-07-01"])
-                let toPublish = events
-                try await environment.withProducer { producer in
-                    for event in toPublish {
-                        try await producer.send(topic: Topic.planning, key: Array((event.subject ?? "").utf8), value: try event.structuredBytes())
-                    }
-                }
-                let analyst = try await environment.token(role: .analyst, subject: "analyst")
-                @Sendable func rhythm(_ query: String) async throws -> JSON {
-                    try JSONCoding.decoder.decode(
-                        JSON.self,
-                        from: Data(buffer: try await clients[0].execute(
-                            uri: "/v1/reports/rhythm?\(query)", method: .get, headers: [.authorization: "Bearer \(analyst)"]).body))
-                }
-                #expect(try await eventually(timeout: .seconds(30)) {
-                    let figures = try await rhythm("period=2026-Q4")
-                    return figures["evaluations"] == 3 && figures["inSupportNow"] == 3
-                })
-                let quarter = try await rhythm("period=2026-Q4")
-                #expect(quarter["evaluationsOnTime"] == 2)
-                #expect(quarter["onTimePercent"] == .number(66.7))
-                #expect(quarter["overdueNow"] == 1)
-                let summer = try await rhythm("period=2026-Q3")
-                #expect(summer["evaluations"] == 1)
-                #expect(summer["onTimePercent"] == 100)
-                let external = try await rhythm("period=2026-Q4&scope=external")
-                #expect(external["evaluations"] == .null && external["overdueNow"] == .null)
             }
+            func held(_ id: UUID, _ days: [String]) throws {
+                for day in days {
+                    events.append(try CloudEvent(
+                        source: EventSource.service("planning"), type: .evaluationRecorded, subject: id.uuidString,
+                        payload: EvaluationRecorded(
+                            caseId: id, area: "borsele", managerId: "fm-1", heldOn: day, attendees: 4, planAdjusted: false,
+                            nextDueAt: nil)))
+                }
+            }
+            let (p, q, r, s) = (UUID(), UUID(), UUID(), UUID())
+            try phases(p, [(.connect, "2026-08-25"), (.support, "2026-09-01")])
+            try held(p, ["2026-10-20", "2026-11-20"])
+            try phases(q, [(.connect, "2026-07-25"), (.support, "2026-08-01")])
+            try held(q, ["2026-10-10"])
+            try phases(r, [(.connect, "2026-09-10"), (.support, "2026-09-15")])
+            try phases(s, [(.connect, "2026-05-25"), (.support, "2026-06-01"), (.secure, "2026-08-01")])
+            try held(s, ["2026-07-01"])
+            let toPublish = events
+            try await environment.withProducer { producer in
+                for event in toPublish {
+                    try await producer.send(topic: Topic.planning, key: Array((event.subject ?? "").utf8), value: try event.structuredBytes())
+                }
+            }
+            let analyst = try await environment.token(role: .analyst, subject: "analyst")
+            @Sendable func rhythm(_ query: String) async throws -> JSON {
+                try JSONCoding.decoder.decode(
+                    JSON.self,
+                    from: Data(buffer: try await clients[0].execute(
+                        uri: "/v1/reports/rhythm?\(query)", method: .get, headers: [.authorization: "Bearer \(analyst)"]).body))
+            }
+            #expect(try await eventually(timeout: .seconds(30)) {
+                let figures = try await rhythm("period=2026-Q4")
+                return figures["evaluations"] == 3 && figures["inSupportNow"] == 3
+            })
+            let quarter = try await rhythm("period=2026-Q4")
+            #expect(quarter["evaluationsOnTime"] == 2)
+            #expect(quarter["onTimePercent"] == .number(66.7))
+            #expect(quarter["overdueNow"] == 1)
+            let summer = try await rhythm("period=2026-Q3")
+            #expect(summer["evaluations"] == 1)
+            #expect(summer["onTimePercent"] == 100)
+            let external = try await rhythm("period=2026-Q4&scope=external")
+            #expect(external["evaluations"] == .null && external["overdueNow"] == .null)
         }
     }
 }
@@ -308,5 +298,17 @@ private enum Fixture {
         family("E", area: "goes", manager: "fm-3", opened: "2026-10-10", phases: ["2026-10-10", "2026-10-20"])
         // Delivered in any order: the projection does not depend on it.
         return events.reversed()
+    }
+}
+
+/// Runs reporting with its clock at `now`.
+private func withReporting(
+    at now: Date, _ body: @Sendable (TestEnvironment, [any TestClientProtocol]) async throws -> Void
+) async throws {
+    try await TestEnvironment.with { environment in
+        let app = try await ServiceRuntime.buildApplication(
+            try Reporting.definition(), configuration: try environment.configuration(for: "reporting"),
+            clock: ManualWallClock(now))
+        try await withRunningApplications([app]) { clients in try await body(environment, clients) }
     }
 }
