@@ -312,3 +312,105 @@ private func withReporting(
         try await withRunningApplications([app]) { clients in try await body(environment, clients) }
     }
 }
+
+/// Outcomes and volunteers of 2026-Q4 from a small fixture, worked out by hand:
+///
+/// | case | opened     | support from | placements started            | nuisance reports              |
+/// |------|------------|--------------|-------------------------------|-------------------------------|
+/// | O1   | 2026-10-05 | 2026-10-15   | 06-01 (before), 10-20 (after, during support) | 08-01, 09-01 (before), 11-01 (after) |
+/// | O2   | 2026-11-01 | —            | 11-10 (after)                 | 03-01 (more than 6 months before) |
+/// | O3   | 2026-06-01 | 2026-06-10   | 10-01 (during support; started before Q4) | — |
+///
+/// Goals: O1 reaches g1 and g2 in November. Volunteers: one active, one stopped, one applicant;
+/// three help requests raised, two matched after 10 and 4 days, both assignments ended.
+@Suite(.serialized) struct ReportingOutcomesTests {
+    @Test func outcomesAndVolunteersOfAQuarter() async throws {
+        try await withReporting(at: Timestamp.parse("2026-11-23T10:00:00Z")!) { environment, clients in
+            var events: [(String, CloudEvent)] = []
+            func on(_ day: String) -> Date { Timestamp.parse("\(day)T10:00:00Z")! }
+            func add(_ topic: String, _ type: EventType, _ payload: some Encodable, time: Date = Date()) throws {
+                events.append((topic, CloudEvent(source: "/samenplan/test", type: type.rawValue, time: time, data: try JSON(encoding: payload))))
+            }
+            let (o1, o2, o3) = (UUID(), UUID(), UUID())
+            for (id, opened) in [(o1, "2026-10-05"), (o2, "2026-11-01"), (o3, "2026-06-01")] {
+                try add(Topic.intake, .caseOpened, CaseOpened(
+                    caseId: id, familyId: UUID(), referralId: "r", framework: .voluntary, urgency: .normal, area: "borsele",
+                    courtOrderEndsOn: nil, childCount: 1, openedAt: on(opened)))
+                try add(Topic.planning, .casePhaseChanged, CasePhaseChanged(
+                    caseId: id, phase: .connect, previousPhase: nil, area: "borsele", managerId: "fm-1", changedAt: on(opened)))
+            }
+            for (id, day) in [(o1, "2026-10-15"), (o3, "2026-06-10")] {
+                try add(Topic.planning, .casePhaseChanged, CasePhaseChanged(
+                    caseId: id, phase: .support, previousPhase: .connect, area: "borsele", managerId: "fm-1", changedAt: on(day)))
+            }
+            for (id, day) in [(o1, "2026-06-01"), (o1, "2026-10-20"), (o2, "2026-11-10"), (o3, "2026-10-01")] {
+                try add(Topic.intake, .placementRecorded, PlacementRecorded(
+                    caseId: id, memberRef: "c-\(day)", kind: "foster-care", on: day, change: .started, area: "borsele"))
+            }
+            for (id, day) in [(o1, "2026-08-01"), (o1, "2026-09-01"), (o1, "2026-11-01"), (o2, "2026-03-01")] {
+                try add(Topic.intake, .nuisanceRecorded, NuisanceRecorded(
+                    reportId: "n-\(id)-\(day)", area: "borsele", reportedOn: day, category: "noise", caseId: id))
+            }
+            try add(Topic.planning, .goalChanged, GoalChanged(caseId: o1, version: 2, goalId: "g1", change: "reached", responsibleKind: "member", dueOn: nil), time: on("2026-11-05"))
+            try add(Topic.planning, .goalChanged, GoalChanged(caseId: o1, version: 3, goalId: "g2", change: "reached", responsibleKind: "member", dueOn: nil), time: on("2026-11-06"))
+            try add(Topic.planning, .goalChanged, GoalChanged(caseId: o2, version: 1, goalId: "g1", change: "added", responsibleKind: "member", dueOn: nil), time: on("2026-11-06"))
+            // Volunteers.
+            let volunteerSteps: [(EventType, String, String, String)] = [
+                (.volunteerRegistered, "v1", "active", "2026-10-01"), (.volunteerRegistered, "v2", "active", "2026-10-01"),
+                (.volunteerStatusChanged, "v2", "stopped", "2026-11-01"), (.volunteerRegistered, "v3", "applicant", "2026-10-01"),
+            ]
+            for (type, id, status, day) in volunteerSteps {
+                try add(Topic.volunteers, type, VolunteerChanged(
+                    volunteerId: id, status: status, areas: ["borsele"], guideId: nil, reason: nil, at: on(day)))
+            }
+            let (h1, h2, h3) = (UUID(), UUID(), UUID())
+            for (id, day) in [(h1, "2026-10-10"), (h2, "2026-11-01"), (h3, "2026-11-10")] {
+                try add(Topic.planning, .helpRequestRaised, HelpRequestRaised(
+                    helpRequestId: id, caseId: o1, area: "borsele", managerId: "fm-1", kind: "practical", goalId: nil, need: "x"),
+                    time: on(day))
+            }
+            let (a1, a2) = (UUID(), UUID())
+            for (assignment, request, started, ended, reason) in [(a1, h1, "2026-10-20", "2026-11-15", "goal-reached"), (a2, h2, "2026-11-05", "2026-11-20", "family-wish")] {
+                try add(Topic.volunteers, .volunteerAssignmentStarted, VolunteerAssignmentChanged(
+                    assignmentId: assignment, helpRequestId: request, caseId: o1, volunteerId: "v1", at: on(started)))
+                try add(Topic.volunteers, .volunteerAssignmentEnded, VolunteerAssignmentChanged(
+                    assignmentId: assignment, helpRequestId: request, caseId: o1, volunteerId: "v1", at: on(ended), reason: reason))
+            }
+            let toPublish = events
+            try await environment.withProducer { producer in
+                for (topic, event) in toPublish {
+                    try await producer.send(topic: topic, key: nil, value: try event.structuredBytes())
+                }
+            }
+            let analyst = try await environment.token(role: .analyst, subject: "analyst")
+            @Sendable func report(_ path: String) async throws -> JSON {
+                try JSONCoding.decoder.decode(
+                    JSON.self,
+                    from: Data(buffer: try await clients[0].execute(
+                        uri: "/v1/reports/\(path)", method: .get, headers: [.authorization: "Bearer \(analyst)"]).body))
+            }
+            #expect(try await eventually(timeout: .seconds(30)) {
+                let outcomes = try await report("outcomes?period=2026-Q4")
+                let volunteers = try await report("volunteers?period=2026-Q4")
+                return outcomes["nuisanceReports"]?["after"] == 1 && outcomes["goalsReached"] == 2
+                    && outcomes["placementsStartedDuringSupport"] == 2 && volunteers["assignmentsEnded"]?.objectValue?.count == 2
+                    && volunteers["activeVolunteers"] == 1
+            })
+            let outcomes = try await report("outcomes?period=2026-Q4")
+            #expect(outcomes["casesStarted"] == 2)
+            #expect(outcomes["placementsStartedDuringSupport"] == 2)
+            #expect(outcomes["placementsStarted"] == ["before": 1, "after": 2])
+            #expect(outcomes["nuisanceReports"] == ["before": 2, "after": 1])
+            #expect(outcomes["goalsReached"] == 2)
+            let volunteers = try await report("volunteers?period=2026-Q4")
+            #expect(volunteers["activeVolunteers"] == 1)
+            #expect(volunteers["helpRequestsRaised"] == 3)
+            #expect(volunteers["helpRequestsMatched"] == 2)
+            #expect(volunteers["daysToMatchMedian"] == 7)
+            #expect(volunteers["assignmentsEnded"] == ["goal-reached": 1, "family-wish": 1])
+            // Every figure here is about fewer than 5 families: an external answer shows none.
+            let external = try await report("outcomes?period=2026-Q4&scope=external")
+            #expect(external["casesStarted"] == .null && external["placementsStarted"] == ["before": .null, "after": .null])
+        }
+    }
+}

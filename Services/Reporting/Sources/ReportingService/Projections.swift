@@ -7,7 +7,11 @@ import SamenplanEventing
 /// so a redelivered event or a replay of the topics changes nothing.
 struct ProjectionHandler: EventHandler {
     var handledTypes: Set<EventType> {
-        [.caseOpened, .caseAssigned, .caseQueued, .casePhaseChanged, .referralAccepted, .handoverAccepted, .evaluationRecorded]
+        [
+            .caseOpened, .caseAssigned, .caseQueued, .casePhaseChanged, .referralAccepted, .handoverAccepted,
+            .evaluationRecorded, .placementRecorded, .nuisanceRecorded, .goalChanged, .volunteerRegistered,
+            .volunteerStatusChanged, .helpRequestRaised, .volunteerAssignmentStarted, .volunteerAssignmentEnded,
+        ]
     }
 
     func handle(_ event: CloudEvent, in context: EventContext) async throws {
@@ -89,6 +93,70 @@ struct ProjectionHandler: EventHandler {
                 VALUES (\(event.source), \(event.id), \(recorded.caseId), \(recorded.heldOn)::date)
                 ON CONFLICT DO NOTHING
                 """, logger: logger)
+        case .placementRecorded:
+            let placement = try event.payload(as: PlacementRecorded.self)
+            try await connection.query(
+                """
+                INSERT INTO placement_facts (case_id, member_ref, change, on_day)
+                VALUES (\(placement.caseId), \(placement.memberRef), \(placement.change.rawValue), \(placement.on)::date)
+                ON CONFLICT DO NOTHING
+                """, logger: logger)
+        case .nuisanceRecorded:
+            let report = try event.payload(as: NuisanceRecorded.self)
+            try await connection.query(
+                """
+                INSERT INTO nuisance_facts (report_id, case_id, area, reported_on)
+                VALUES (\(report.reportId), \(report.caseId), \(report.area), \(report.reportedOn)::date)
+                ON CONFLICT DO NOTHING
+                """, logger: logger)
+        case .goalChanged:
+            let goal = try event.payload(as: GoalChanged.self)
+            try await connection.query(
+                """
+                INSERT INTO goal_facts (case_id, version, goal_id, change, at)
+                VALUES (\(goal.caseId), \(goal.version), \(goal.goalId), \(goal.change), \(event.time ?? Date()))
+                ON CONFLICT DO NOTHING
+                """, logger: logger)
+        case .volunteerRegistered, .volunteerStatusChanged:
+            let volunteer = try event.payload(as: VolunteerChanged.self)
+            // The latest status counts, whatever order the events arrive in.
+            try await connection.query(
+                """
+                INSERT INTO volunteer_facts (volunteer_id, status, areas, status_at)
+                VALUES (\(volunteer.volunteerId), \(volunteer.status), \(volunteer.areas.map { $0.lowercased() }), \(volunteer.at))
+                ON CONFLICT (volunteer_id) DO UPDATE SET status = excluded.status, areas = excluded.areas, status_at = excluded.status_at
+                WHERE volunteer_facts.status_at <= excluded.status_at
+                """, logger: logger)
+        case .helpRequestRaised:
+            let raised = try event.payload(as: HelpRequestRaised.self)
+            try await connection.query(
+                """
+                INSERT INTO help_request_facts (help_request_id, case_id, area, raised_at)
+                VALUES (\(raised.helpRequestId), \(raised.caseId), \(raised.area), \(event.time ?? Date()))
+                ON CONFLICT (help_request_id) DO UPDATE SET area = excluded.area, raised_at = excluded.raised_at
+                """, logger: logger)
+        case .volunteerAssignmentStarted, .volunteerAssignmentEnded:
+            let change = try event.payload(as: VolunteerAssignmentChanged.self)
+            let started = event.type == EventType.volunteerAssignmentStarted.rawValue
+            try await connection.query(
+                """
+                INSERT INTO assignment_facts (assignment_id, help_request_id, started_at, ended_at, end_reason)
+                VALUES (\(change.assignmentId), \(change.helpRequestId), \(started ? change.at : nil), \(started ? nil : change.at),
+                        \(started ? nil : change.reason))
+                ON CONFLICT (assignment_id) DO UPDATE SET
+                    started_at = COALESCE(assignment_facts.started_at, excluded.started_at),
+                    ended_at = COALESCE(assignment_facts.ended_at, excluded.ended_at),
+                    end_reason = COALESCE(assignment_facts.end_reason, excluded.end_reason)
+                """, logger: logger)
+            if started {
+                // The first volunteer who started ends the wait for a match.
+                try await connection.query(
+                    """
+                    INSERT INTO help_request_facts (help_request_id, case_id, matched_at) VALUES (\(change.helpRequestId), \(change.caseId), \(change.at))
+                    ON CONFLICT (help_request_id) DO UPDATE SET
+                        matched_at = LEAST(help_request_facts.matched_at, excluded.matched_at)
+                    """, logger: logger)
+            }
         default:
             break
         }

@@ -24,6 +24,26 @@ enum ReportRoutes {
             return try ReportQuery.answer(request, json: shown.json(suppressedBelow: threshold), csv: shown.csv())
         }
 
+        /// Outcomes (docs/indicators.md, "Outcomes").
+        group.get("reports/outcomes") { request, context -> Response in
+            let asked = try ReportQuery(request, caller: try context.require(.analyst, .teamLead, .admin))
+            let table = try await database.client.withConnection { connection in
+                try await OutcomesReport.compute(
+                    period: asked.period, areas: asked.areas, managerId: asked.managerId, now: clock.now(), on: connection,
+                    logger: context.logger)
+            }
+            return try asked.answer(request, table, suppressBelow: suppressBelow)
+        }
+
+        /// Volunteers (docs/indicators.md, "Volunteers"); per area, not per manager.
+        group.get("reports/volunteers") { request, context -> Response in
+            let asked = try ReportQuery(request, caller: try context.require(.analyst, .teamLead, .admin))
+            let table = try await database.client.withConnection { connection in
+                try await VolunteersReport.compute(period: asked.period, areas: asked.areas, on: connection, logger: context.logger)
+            }
+            return try asked.answer(request, table, suppressBelow: suppressBelow)
+        }
+
         /// The rhythm of support (docs/indicators.md, "Rhythm").
         group.get("reports/rhythm") { request, context -> Response in
             let asked = try ReportQuery(request, caller: try context.require(.analyst, .teamLead, .admin))
@@ -159,6 +179,17 @@ struct ReportQuery {
         self.areas = areas
         self.managerId = query.get("managerId")
         self.external = scope == "external"
+    }
+
+    /// A table of figures, suppressed for external use, as JSON or CSV.
+    func answer(_ request: Request, _ table: FigureTable, suppressBelow: Int) throws -> Response {
+        let threshold = external ? suppressBelow : nil
+        let shown = table.suppressed(below: threshold)
+        let json = shown.json(into: [
+            "period": .string(period.description), "areas": areas.map { .array($0.map(JSON.string)) } ?? .null,
+            "managerId": managerId.map(JSON.string) ?? .null, "suppressedBelow": threshold.map { .number(Double($0)) } ?? .null,
+        ])
+        return try Self.answer(request, json: json, csv: shown.csv(period: period))
     }
 
     /// JSON, or CSV when the caller asks for it (`Accept: text/csv`).
