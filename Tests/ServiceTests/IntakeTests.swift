@@ -93,7 +93,8 @@ import Testing
             event.data = .object(data)
             try await publish(environment, [try event.structuredBytes()])
 
-            let messages = try await readTopic(Topic.intake, from: environment, atLeast: 1)
+            // fm-1's manager.registered and the rejection.
+            let messages = try await readTopic(Topic.intake, from: environment, atLeast: 2)
             let rejection = try #require(messages.compactMap(\.event).first { $0.type == EventType.referralRejected.rawValue })
             let payload = try rejection.data.decode(ReferralRejected.self)
             #expect(payload.eventId == event.id)
