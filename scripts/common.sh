@@ -11,7 +11,8 @@ log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
 # Debian packages the suite needs: librdkafka (the Kafka client), PostgreSQL, kcat to
 # publish by hand, curl for the health checks, libcurl (notifications' SMTP client),
-# aiosmtpd and openssl (the tests' SMTP server and its certificate).
+# aiosmtpd and openssl (the tests' SMTP server and its certificate), chromium and a font (the
+# test that renders reporting's dashboard).
 install_dependencies() {
   local missing=()
   [ -f /usr/include/librdkafka/rdkafka_mock.h ] || missing+=(librdkafka-dev)
@@ -21,6 +22,8 @@ install_dependencies() {
   [ -f /usr/include/x86_64-linux-gnu/curl/curl.h ] || [ -f /usr/include/curl/curl.h ] || missing+=(libcurl4-openssl-dev)
   python3 -c "import aiosmtpd" >/dev/null 2>&1 || missing+=(python3-aiosmtpd)
   command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+  [ -x /usr/bin/chromium ] || missing+=(chromium)
+  [ -d /usr/share/fonts/truetype/dejavu ] || missing+=(fonts-dejavu-core)
   if [ ${#missing[@]} -gt 0 ]; then
     log "installing ${missing[*]}"
     local sudo=""

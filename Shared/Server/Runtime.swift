@@ -35,6 +35,9 @@ public struct ServiceDefinition: Sendable {
     public var timers: (@Sendable (ServiceEnvironment) throws -> any TimerHandler)?
     /// Adds the service's `/v1` routes (already behind authentication).
     public var routes: @Sendable (RouterGroup<SamenplanRequestContext>, ServiceEnvironment) -> Void
+    /// Adds pages outside `/v1` that need no token (reporting's dashboard of suppressed
+    /// figures); they answer 503 until the schema is migrated.
+    public var publicRoutes: @Sendable (RouterGroup<SamenplanRequestContext>, ServiceEnvironment) -> Void
     /// Background work of the service's own (timers, delivery workers).
     public var backgroundServices: @Sendable (ServiceEnvironment) throws -> [any Service]
 
@@ -43,6 +46,7 @@ public struct ServiceDefinition: Sendable {
         consumer: (@Sendable (ServiceEnvironment) throws -> Consumer)? = nil,
         timers: (@Sendable (ServiceEnvironment) throws -> any TimerHandler)? = nil,
         routes: @escaping @Sendable (RouterGroup<SamenplanRequestContext>, ServiceEnvironment) -> Void = { _, _ in },
+        publicRoutes: @escaping @Sendable (RouterGroup<SamenplanRequestContext>, ServiceEnvironment) -> Void = { _, _ in },
         backgroundServices: @escaping @Sendable (ServiceEnvironment) throws -> [any Service] = { _ in [] }
     ) {
         self.name = name
@@ -51,6 +55,7 @@ public struct ServiceDefinition: Sendable {
         self.consumer = consumer
         self.timers = timers
         self.routes = routes
+        self.publicRoutes = publicRoutes
         self.backgroundServices = backgroundServices
     }
 }
@@ -159,6 +164,7 @@ public enum ServiceRuntime {
             .add(middleware: AuthMiddleware(authority: tokens))
             .add(middleware: StartingUpMiddleware(migrator: migrator))
         definition.routes(v1, environment)
+        definition.publicRoutes(router.group().add(middleware: StartingUpMiddleware(migrator: migrator)), environment)
 
         return Application(
             router: router,

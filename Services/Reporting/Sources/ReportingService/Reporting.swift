@@ -20,6 +20,10 @@ public enum Reporting {
                 let below = (try? environment.configuration.integer("REPORTING_SUPPRESS_BELOW", default: 5, range: 1...100)) ?? 5
                 ReportRoutes.add(to: group, environment: environment, suppressBelow: below)
             },
+            publicRoutes: { router, environment in
+                let below = (try? environment.configuration.integer("REPORTING_SUPPRESS_BELOW", default: 5, range: 1...100)) ?? 5
+                DashboardRoute.add(to: router, environment: environment, suppressBelow: below)
+            },
             backgroundServices: { environment in
                 _ = try environment.configuration.integer("REPORTING_SUPPRESS_BELOW", default: 5, range: 1...100)
                 return []

@@ -47,7 +47,7 @@ public struct ReportPeriod: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The first month of the period and the number of months it spans.
-    private var months: (first: Int, count: Int) {
+    private var monthSpan: (first: Int, count: Int) {
         switch kind {
         case .year: (1, 12)
         case .quarter: ((number - 1) * 3 + 1, 3)
@@ -59,10 +59,30 @@ public struct ReportPeriod: Sendable, Hashable, CustomStringConvertible {
     public var bounds: (from: Date, to: Date) {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = Self.timeZone
-        let (first, count) = months
+        let (first, count) = monthSpan
         let from = calendar.date(from: DateComponents(year: year, month: first, day: 1)) ?? .distantPast
         let to = calendar.date(byAdding: .month, value: count, to: from) ?? .distantFuture
         return (from, to)
+    }
+}
+
+extension ReportPeriod {
+    /// The quarter `date` falls in, in Dutch time.
+    public static func quarter(containing date: Date) -> ReportPeriod? {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = timeZone
+        let parts = calendar.dateComponents([.year, .month], from: date)
+        guard let year = parts.year, let month = parts.month else { return nil }
+        return ReportPeriod(kind: .quarter, year: year, number: (month - 1) / 3 + 1)
+    }
+
+    /// The months of the period, in order.
+    public var months: [ReportPeriod] {
+        switch kind {
+        case .month: [self]
+        case .quarter: (0..<3).map { ReportPeriod(kind: .month, year: year, number: (number - 1) * 3 + 1 + $0) }
+        case .year: (1...12).map { ReportPeriod(kind: .month, year: year, number: $0) }
+        }
     }
 }
 
