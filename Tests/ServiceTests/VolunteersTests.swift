@@ -92,6 +92,10 @@ import VolunteersService
             #expect(try await desk.register("vol-anna", certificate: "2026-10-01", availability: ["wednesday-afternoon"]).status == .created)
             #expect(try await desk.register("vol-bert", areas: ["goes"], certificate: "2026-09-01").status == .created)
             #expect(try await desk.register("vol-cor", certificate: "2020-01-01").status == .created)
+            // Registered with a certificate that ran out long ago, Cor is paused by its timer at once.
+            #expect(try await eventually(timeout: .seconds(20)) {
+                try desk.json(try await desk.call(.get, "/v1/volunteers/vol-cor", desk.coordinator))["status"] == "paused"
+            })
             #expect(try await desk.register("vol-eva", certificate: "2026-11-01", kinds: ["long-term"]).status == .created)
             #expect(try await desk.register("vol-fenna", areas: ["goes"], certificate: "2025-06-01").status == .created)
 
@@ -114,7 +118,6 @@ import VolunteersService
             // An ineligible proposal names the rules it breaks.
             let refusedProposal = try await desk.propose(requestId, "vol-cor")
             #expect(refusedProposal.status == .conflict)
-            // (Registered with a certificate that had run out, Cor was paused by its timer at once.)
             #expect(try desk.problems(refusedProposal).map(\.rule) == ["status", "certificate-expired"])
 
             // Anna is proposed; the family (through its manager) refuses her.
