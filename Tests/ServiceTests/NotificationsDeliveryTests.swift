@@ -157,8 +157,15 @@ import Testing
                 #expect(urgent.first?.overTLS == true && urgent.first?.authenticatedUser == smtp.user)
                 #expect(urgent.first?.messageId.isEmpty == false)
                 let manager = try await environment.token(role: .familyManager, subject: "fm-1")
-                let feed = try decoded(try await call(client, .get, "/v1/notifications", manager))["items"]?.arrayValue ?? []
-                #expect(feed.count == 1)
+                #expect(try await eventually(timeout: .seconds(20)) {
+                    (try decoded(try await call(client, .get, "/v1/notifications", manager))["items"]?.arrayValue ?? []).count == 1
+                })
+                // fm-2's reminders wait for the digest.
+                #expect(try await eventually(timeout: .seconds(20)) {
+                    try await environment.withAdminClient {
+                        try await $0.count("SELECT count(*) FROM notifications.deliveries WHERE recipient_id = 'fm-2' AND status = 'digest'")
+                    } == 2
+                })
                 try await Task.sleep(for: .seconds(2))
                 #expect(try smtp.messages().count == 1)
 
