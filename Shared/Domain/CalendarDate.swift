@@ -94,3 +94,15 @@ public struct CalendarDate: Sendable, Hashable, Comparable, Codable, CustomStrin
         return String(repeating: "0", count: max(0, width - digits.count)) + digits
     }
 }
+
+extension CalendarDate {
+    /// The suite's calendar is the Netherlands': "today", the start of a day, a report's period.
+    public static let netherlands = TimeZone(identifier: "Europe/Amsterdam") ?? .gmt
+
+    /// 00:00 of this day in `timeZone`: the moment a day's timer is due, or a period starts.
+    public func start(in timeZone: TimeZone = CalendarDate.netherlands) -> Date {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = timeZone
+        return calendar.date(from: DateComponents(year: year, month: month, day: day)) ?? Date(timeIntervalSince1970: 0)
+    }
+}

@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import SamenplanDomain
 
@@ -22,5 +23,14 @@ public struct SamenplanRequestContext: RequestContext {
                 "The role \(identity.role.rawValue) may not do this; allowed: \(roles.map(\.rawValue).joined(separator: ", ")).")
         }
         return identity
+    }
+
+    /// The path parameter `name` as a UUID, or a 400 saying what it should be
+    /// ("The case id must be a UUID.").
+    public func uuid(_ name: String = "id", describedAs what: String? = nil) throws -> UUID {
+        guard let id = parameters.get(name).flatMap(UUID.init(uuidString:)) else {
+            throw Problem.badRequest("The \(what ?? name) must be a UUID.")
+        }
+        return id
     }
 }

@@ -253,9 +253,6 @@ enum CaseRoutes {
     }
 
     static func caseID(_ context: SamenplanRequestContext) throws -> UUID {
-        guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)) else {
-            throw Problem.badRequest("The case id must be a UUID.")
-        }
-        return id
+        try context.uuid(describedAs: "case id")
     }
 }

@@ -20,7 +20,7 @@ public enum ReferralOutcome: Sendable, Equatable {
 /// give the same result.
 public struct ReferralDesk: Sendable {
     /// The organisation's time zone: "today" and court-order dates are Dutch dates.
-    static let timeZone = TimeZone(identifier: "Europe/Amsterdam") ?? .gmt
+    static let timeZone = CalendarDate.netherlands
     /// How long after closing a case a new referral for the family counts as a re-referral.
     static let reReferralWindow: TimeInterval = 365 * 24 * 3600
 

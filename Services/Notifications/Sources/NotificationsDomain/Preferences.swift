@@ -15,7 +15,7 @@ public struct LocalTime: Sendable, Hashable, Comparable, CustomStringConvertible
 
     public init?(_ text: String) {
         let parts = text.split(separator: ":", omittingEmptySubsequences: false)
-        guard parts.count == 2, parts.allSatisfy({ $0.count == 2 && $0.allSatisfy(\.isASCIIDigit) }),
+        guard parts.count == 2, parts.allSatisfy({ $0.count == 2 && $0.allSatisfy({ $0.isASCII && $0.isNumber }) }),
             let hour = Int(parts[0]), let minute = Int(parts[1]),
             (0...23).contains(hour), (0...59).contains(minute)
         else { return nil }
@@ -150,8 +150,4 @@ struct LocalCalendar {
             after: now, matching: DateComponents(hour: time.minutes / 60, minute: time.minutes % 60, second: 0),
             matchingPolicy: .nextTime) ?? now.addingTimeInterval(86_400)
     }
-}
-
-extension Character {
-    fileprivate var isASCIIDigit: Bool { ("0"..."9").contains(self) }
 }

@@ -33,7 +33,7 @@ struct Digests: TimerHandler {
         ).decode((UUID, String, String, String).self) {
             waiting[channel, default: []].append((id, RenderedMessage(subject: subject, body: message)))
         }
-        let date = CalendarDate(timer.dueAt, in: NotificationEventHandler.timeZone).description
+        let date = CalendarDate(timer.dueAt, in: CalendarDate.netherlands).description
         for (channel, items) in waiting.sorted(by: { $0.key < $1.key }) {
             let digest = rules.renderDigest(language: language, messages: items.map(\.1), date: date)
             let id = UUID()

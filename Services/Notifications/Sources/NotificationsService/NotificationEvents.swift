@@ -17,7 +17,6 @@ struct NotificationEventHandler: EventHandler {
     let digest: DigestSchedule
     /// Whether the suite has a default webhook (`NOTIFICATIONS_WEBHOOK_URL`).
     let defaultWebhook: Bool
-    static let timeZone = TimeZone(identifier: "Europe/Amsterdam") ?? .gmt
 
     var handledTypes: Set<EventType> {
         rules.eventTypes.union([.managerRegistered, .volunteerRegistered, .volunteerStatusChanged])
@@ -78,7 +77,7 @@ struct NotificationEventHandler: EventHandler {
                     message = try rules.render(rule, language: recipient.language, data: event.data)
                     rendered[recipient.language] = message
                 }
-                for planned in recipient.preferences.plan(rule.urgency, at: now, in: Self.timeZone) {
+                for planned in recipient.preferences.plan(rule.urgency, at: now, in: CalendarDate.netherlands) {
                     rows.append(
                         event: event, recipient: recipient.id, channel: planned.channel, urgency: rule.urgency,
                         message: message, timing: planned.timing, now: now)
@@ -88,7 +87,7 @@ struct NotificationEventHandler: EventHandler {
         }
         try await rows.insert(on: connection, logger: logger)
         // One digest timer per recipient; scheduling it again keeps the same next moment.
-        let next = digest.next(after: now, in: Self.timeZone)
+        let next = digest.next(after: now, in: CalendarDate.netherlands)
         try await Timers.schedule(
             digestDue.sorted().map { TimerEntry(kind: Digests.timerKind, subject: $0, dueAt: next) }, on: connection,
             logger: logger)

@@ -121,9 +121,7 @@ enum NotificationRoutes {
 
         group.post("notifications/:id/read") { _, context -> Response in
             let caller = try context.require(.admin, .familyManager, .teamLead, .volunteerCoordinator, .volunteer, .neighbourhoodTeam)
-            guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)) else {
-                throw Problem.badRequest("The id must be a UUID.")
-            }
+            let id = try context.uuid()
             let updated = try await database.client.query(
                 """
                 UPDATE deliveries SET read_at = COALESCE(read_at, now())
@@ -182,9 +180,7 @@ enum NotificationRoutes {
 
         group.get("deliveries/:id/attempts") { _, context -> Response in
             _ = try context.require(.admin)
-            guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)) else {
-                throw Problem.badRequest("The id must be a UUID.")
-            }
+            let id = try context.uuid()
             let known = try await database.client.query("SELECT 1 FROM deliveries WHERE id = \(id)", logger: context.logger)
                 .collect()
             guard !known.isEmpty else { throw Problem.notFound("No delivery \(id.uuidString.lowercased()).") }

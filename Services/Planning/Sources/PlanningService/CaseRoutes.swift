@@ -14,9 +14,7 @@ enum CaseRoutes {
 
         group.get("cases/:id") { _, context -> Response in
             let caller = try context.require(.familyManager, .teamLead, .admin)
-            guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)) else {
-                throw Problem.badRequest("The case id must be a UUID.")
-            }
+            let id = try PlanRoutes.caseID(context)
             return try await CaseAccess.withCase(
                 id, for: caller, action: "read", database: database, logger: context.logger
             ) { found, connection in

@@ -222,10 +222,7 @@ enum PlanRoutes {
     }
 
     static func caseID(_ context: SamenplanRequestContext) throws -> UUID {
-        guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)) else {
-            throw Problem.badRequest("The case id must be a UUID.")
-        }
-        return id
+        try context.uuid(describedAs: "case id")
     }
 
     static func versionNumber(_ context: SamenplanRequestContext) throws -> Int {

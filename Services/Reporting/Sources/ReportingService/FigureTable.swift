@@ -10,6 +10,8 @@ struct FigureTable: Sendable {
         var value: Double?
         /// The number of families behind the value (for a count: the count itself).
         var families: Int
+        /// The JSON key when it is not the indicator's name in camel case.
+        var key: String? = nil
     }
 
     var rows: [Row] = []
@@ -18,8 +20,11 @@ struct FigureTable: Sendable {
         rows.append(Row(indicator: indicator, breakdown: breakdown, value: Double(value), families: value))
     }
 
-    mutating func measure(_ indicator: String, _ value: Double?, families: Int, breakdown: String = "") {
-        rows.append(Row(indicator: indicator, breakdown: breakdown, value: value.map { ($0 * 10).rounded() / 10 }, families: families))
+    mutating func measure(_ indicator: String, _ value: Double?, families: Int, breakdown: String = "", key: String? = nil) {
+        rows.append(
+            Row(
+                indicator: indicator, breakdown: breakdown, value: value.map { ($0 * 10).rounded() / 10 }, families: families,
+                key: key))
     }
 
     /// Every value about fewer than `threshold` families left out.
@@ -36,7 +41,7 @@ struct FigureTable: Sendable {
     func json(into body: [String: JSON]) -> JSON {
         var body = body
         for row in rows {
-            let key = camelCase(row.indicator)
+            let key = row.key ?? camelCase(row.indicator)
             let value = row.value.map(JSON.number) ?? .null
             if row.breakdown.isEmpty {
                 body[key] = value

@@ -12,7 +12,7 @@ enum OutcomesReport {
         logger: Logger
     ) async throws -> FigureTable {
         let (from, to) = period.bounds
-        let zone = ReportPeriod.timeZone.identifier
+        let zone = CalendarDate.netherlands.identifier
         let rows = try await connection.query(
             """
             WITH c AS (

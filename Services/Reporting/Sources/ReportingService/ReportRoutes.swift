@@ -52,29 +52,7 @@ enum ReportRoutes {
                     period: asked.period, areas: asked.areas, managerId: asked.managerId, now: clock.now(), on: connection,
                     logger: context.logger)
             }
-            let threshold = asked.external ? suppressBelow : nil
-            func cell(_ value: Int, families: Int) -> Double? {
-                threshold.map { families < $0 } == true ? nil : Double(value)
-            }
-            let rows: [(String, Double?)] = [
-                ("evaluations", cell(report.evaluations, families: report.evaluations)),
-                ("evaluations-on-time", cell(report.evaluationsOnTime, families: report.evaluations)),
-                ("evaluations-on-time-percent", threshold.map { report.evaluations < $0 } == true ? nil : report.onTimePercent),
-                ("overdue-now", cell(report.overdueNow, families: report.overdueNow)),
-                ("in-support-now", cell(report.inSupportNow, families: report.inSupportNow)),
-            ]
-            var body: [String: JSON] = [
-                "period": .string(asked.period.description), "areas": asked.areas.map { .array($0.map(JSON.string)) } ?? .null,
-                "managerId": asked.managerId.map(JSON.string) ?? .null,
-                "suppressedBelow": threshold.map { .number(Double($0)) } ?? .null,
-            ]
-            let keys = ["evaluations": "evaluations", "evaluations-on-time": "evaluationsOnTime",
-                        "evaluations-on-time-percent": "onTimePercent", "overdue-now": "overdueNow", "in-support-now": "inSupportNow"]
-            for (indicator, value) in rows { body[keys[indicator]!] = value.map(JSON.number) ?? .null }
-            let csv = (["period,indicator,phase,value"] + rows.map { indicator, value in
-                "\(asked.period),\(indicator),,\(value.map { $0 == $0.rounded() ? String(Int($0)) : String($0) } ?? "")"
-            }).joined(separator: "\r\n") + "\r\n"
-            return try ReportQuery.answer(request, json: .object(body), csv: csv)
+            return try asked.answer(request, report.table, suppressBelow: suppressBelow)
         }
 
         /// Open cases by area and phase, and per family manager. A team lead sees their own

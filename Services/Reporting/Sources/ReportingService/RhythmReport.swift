@@ -21,7 +21,7 @@ struct RhythmReport: Sendable {
         logger: Logger
     ) async throws -> RhythmReport {
         let (from, to) = period.bounds
-        let zone = ReportPeriod.timeZone.identifier
+        let zone = CalendarDate.netherlands.identifier
         var report = RhythmReport(period: period)
         let rows = try await connection.query(
             """
@@ -55,6 +55,17 @@ struct RhythmReport: Sendable {
             report.inSupportNow = Int(inSupport)
         }
         return report
+    }
+
+    /// The figures as rows, each with the families it is about (for suppression).
+    var table: FigureTable {
+        var table = FigureTable()
+        table.count("evaluations", evaluations)
+        table.measure("evaluations-on-time", Double(evaluationsOnTime), families: evaluations)
+        table.measure("evaluations-on-time-percent", onTimePercent, families: evaluations, key: "onTimePercent")
+        table.count("overdue-now", overdueNow)
+        table.count("in-support-now", inSupportNow)
+        return table
     }
 
     /// The share on time in percent, one decimal; nil without evaluations.

@@ -127,7 +127,7 @@ enum AssignmentRoutes {
             _ context: SamenplanRequestContext, _ caller: Identity, _ purpose: AssignmentRecord.Purpose, action: String,
             _ body: @Sendable (AssignmentRecord, PostgresConnection) async throws -> Response
         ) async throws -> Response {
-            let id = try Matching.uuid(context, "id")
+            let id = try context.uuid()
             return try await database.transaction { connection -> Result<Response, Problem> in
                 let notFound = Problem.notFound("No assignment \(id.uuidString.lowercased()).")
                 guard let found = try await AssignmentRecord.find(id, lock: purpose != .read, on: connection, logger: context.logger)
@@ -238,7 +238,7 @@ enum AssignmentRoutes {
             }
             let now = clock.now()
             return try await withAssignment(context, caller, .logHours, action: "log-hours") { found, connection in
-                if let endedAt = found.endedAt, VolunteerCalendar.startOf(workedOn) > endedAt {
+                if let endedAt = found.endedAt, workedOn.start() > endedAt {
                     throw Problem.conflict("The assignment ended on \(Timestamp.format(endedAt)); hours after that are not logged.")
                 }
                 let hoursId = UUID()
@@ -274,7 +274,7 @@ enum AssignmentRoutes {
 
         group.post("concerns/:id/resolve") { _, context -> Response in
             let caller = try context.require(.familyManager, .admin)
-            let concernId = try Matching.uuid(context, "id")
+            let concernId = try context.uuid()
             let now = clock.now()
             return try await database.transaction { connection -> Result<Response, Problem> in
                 let notFound = Problem.notFound("No concern \(concernId.uuidString.lowercased()).")

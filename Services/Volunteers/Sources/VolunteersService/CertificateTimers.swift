@@ -32,10 +32,10 @@ enum CertificateTimers {
             [
                 TimerEntry(
                     kind: warning, subject: volunteerId,
-                    dueAt: VolunteerCalendar.startOf(policy.warnOn(issuedOn: issuedOn)), payload: payload),
+                    dueAt: policy.warnOn(issuedOn: issuedOn).start(), payload: payload),
                 TimerEntry(
                     kind: expiry, subject: volunteerId,
-                    dueAt: VolunteerCalendar.startOf(policy.expiresOn(issuedOn: issuedOn)), payload: payload),
+                    dueAt: policy.expiresOn(issuedOn: issuedOn).start(), payload: payload),
             ], on: connection, logger: logger)
     }
 }

@@ -88,7 +88,7 @@ enum Consultations {
 
         group.get("consultations/:id") { _, context -> Response in
             let caller = try context.require(.volunteerCoordinator, .teamLead, .familyManager, .admin)
-            let id = try Matching.uuid(context, "id")
+            let id = try context.uuid()
             return try await database.transaction { connection -> Result<Response, Problem> in
                 let notFound = Problem.notFound("No consultation \(id.uuidString.lowercased()).")
                 guard
@@ -118,7 +118,7 @@ enum Consultations {
 
         group.put("consultations/:id/minutes") { request, context -> Response in
             let caller = try context.require(.volunteerCoordinator, .admin)
-            let id = try Matching.uuid(context, "id")
+            let id = try context.uuid()
             struct Minutes: Decodable { var minutes: String }
             let minutes = try await request.decode(as: Minutes.self, context: context).minutes
                 .trimmingCharacters(in: .whitespacesAndNewlines)
@@ -176,7 +176,7 @@ enum Consultations {
         try await Timers.schedule(
             [
                 TimerEntry(
-                    kind: timerKind, subject: stored.uuidString.lowercased(), dueAt: VolunteerCalendar.startOf(date),
+                    kind: timerKind, subject: stored.uuidString.lowercased(), dueAt: date.start(),
                     payload: .object(["area": .string(area)]))
             ], on: connection, logger: logger)
         return stored
@@ -197,7 +197,7 @@ enum Consultations {
                 AgendaAssignment(
                     assignmentId: id.uuidString.lowercased(), caseId: caseId.uuidString.lowercased(), volunteerId: volunteerId,
                     helpRequestId: requestId.uuidString.lowercased(),
-                    startedOn: CalendarDate(startedAt, in: VolunteerCalendar.timeZone)))
+                    startedOn: CalendarDate(startedAt, in: CalendarDate.netherlands)))
         }
         var concerns: [AgendaConcern] = []
         for try await (id, assignmentId, caseId, raisedAt) in try await connection.query(
@@ -210,7 +210,7 @@ enum Consultations {
             concerns.append(
                 AgendaConcern(
                     concernId: id.uuidString.lowercased(), assignmentId: assignmentId.uuidString.lowercased(),
-                    caseId: caseId.uuidString.lowercased(), raisedOn: CalendarDate(raisedAt, in: VolunteerCalendar.timeZone)))
+                    caseId: caseId.uuidString.lowercased(), raisedOn: CalendarDate(raisedAt, in: CalendarDate.netherlands)))
         }
         var requests: [AgendaRequest] = []
         for try await (id, caseId, raisedAt) in try await connection.query(
@@ -220,7 +220,7 @@ enum Consultations {
             requests.append(
                 AgendaRequest(
                     helpRequestId: id.uuidString.lowercased(), caseId: caseId.uuidString.lowercased(),
-                    raisedOn: CalendarDate(raisedAt, in: VolunteerCalendar.timeZone)))
+                    raisedOn: CalendarDate(raisedAt, in: CalendarDate.netherlands)))
         }
         return ConsultationAgenda.build(
             area: area, on: date, activeAssignments: assignments, openConcerns: concerns, openRequests: requests,

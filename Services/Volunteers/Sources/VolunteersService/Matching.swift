@@ -47,7 +47,7 @@ enum Matching {
 
         group.get("help-requests/:id") { _, context -> Response in
             let caller = try context.require(.volunteerCoordinator, .familyManager, .admin)
-            let id = try uuid(context, "id")
+            let id = try context.uuid()
             return try await database.transaction { connection -> Result<Response, Problem> in
                 let found = try await HelpRequestRecord.find(id, on: connection, logger: context.logger)
                 guard let found else { throw Problem.notFound("No help request \(id.uuidString.lowercased()).") }
@@ -65,7 +65,7 @@ enum Matching {
 
         group.patch("help-requests/:id") { request, context -> Response in
             let caller = try context.require(.volunteerCoordinator, .admin)
-            let id = try uuid(context, "id")
+            let id = try context.uuid()
             struct Wishes: Decodable { var skills: [String]?; var languages: [String]?; var availability: [String]? }
             let wishes = try await request.decode(as: Wishes.self, context: context)
             let catalogue = try await Catalogue.load(database: database, logger: context.logger)
@@ -99,7 +99,7 @@ enum Matching {
 
         group.get("help-requests/:id/shortlist") { _, context -> Response in
             let caller = try context.require(.volunteerCoordinator, .admin)
-            let id = try uuid(context, "id")
+            let id = try context.uuid()
             let today = VolunteerCalendar.today(clock)
             return try await database.transaction { connection in
                 guard let found = try await HelpRequestRecord.find(id, on: connection, logger: context.logger) else {
@@ -117,7 +117,7 @@ enum Matching {
 
         group.post("help-requests/:id/proposals") { request, context -> Response in
             let caller = try context.require(.volunteerCoordinator, .admin)
-            let id = try uuid(context, "id")
+            let id = try context.uuid()
             struct Proposal: Decodable { var volunteerId: String }
             let body = try await request.decode(as: Proposal.self, context: context)
             let now = clock.now()
@@ -162,7 +162,7 @@ enum Matching {
 
         group.post("proposals/:id/answer") { request, context -> Response in
             let caller = try context.require(.familyManager, .admin)
-            let proposalId = try uuid(context, "id")
+            let proposalId = try context.uuid()
             struct Answer: Decodable { var consent: Bool }
             let answer = try await request.decode(as: Answer.self, context: context)
             let now = clock.now()
@@ -295,10 +295,4 @@ enum Matching {
         return items
     }
 
-    static func uuid(_ context: SamenplanRequestContext, _ name: String) throws -> UUID {
-        guard let id = context.parameters.get(name).flatMap(UUID.init(uuidString:)) else {
-            throw Problem.badRequest("The \(name) must be a UUID.")
-        }
-        return id
-    }
 }

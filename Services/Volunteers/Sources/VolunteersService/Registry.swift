@@ -153,7 +153,7 @@ enum Registry {
             if case .object(var fields) = body {
                 fields["certificate"] = certificateJSON(
                     record.certificateIssuedOn.flatMap(CalendarDate.init), policy: settings.certificates,
-                    today: CalendarDate(clock.now(), in: VolunteerCalendar.timeZone))
+                    today: VolunteerCalendar.today(clock))
                 body = .object(fields)
             }
             return try Response.json(body)
@@ -279,18 +279,9 @@ enum Registry {
     }
 }
 
-/// The calendar of the organisation: "today", and the moment a date's timer fires.
+/// "Today" on the organisation's calendar (the Netherlands).
 enum VolunteerCalendar {
-    static let timeZone = TimeZone(identifier: "Europe/Amsterdam") ?? .gmt
-
-    static func today(_ clock: any WallClock) -> CalendarDate { CalendarDate(clock.now(), in: timeZone) }
-
-    /// The start of `date` in the Netherlands.
-    static func startOf(_ date: CalendarDate) -> Date {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = timeZone
-        return calendar.date(from: DateComponents(year: date.year, month: date.month, day: date.day)) ?? Date()
-    }
+    static func today(_ clock: any WallClock) -> CalendarDate { CalendarDate(clock.now(), in: CalendarDate.netherlands) }
 }
 
 /// The managed lists of skills and languages, by code.

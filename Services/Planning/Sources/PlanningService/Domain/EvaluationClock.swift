@@ -21,12 +21,8 @@ public struct EvaluationClock: Sendable, Equatable {
     }
 
     /// The start of an evaluation's day in the Netherlands: what the next one is counted from.
-    public static func start(of day: CalendarDate) -> Date {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = timeZone
-        return calendar.date(from: DateComponents(year: day.year, month: day.month, day: day.day))!
-    }
+    public static func start(of day: CalendarDate) -> Date { day.start(in: timeZone) }
 
-    public static let timeZone = TimeZone(identifier: "Europe/Amsterdam") ?? .gmt
+    public static let timeZone = CalendarDate.netherlands
     static let week: TimeInterval = 7 * 24 * 3600
 }

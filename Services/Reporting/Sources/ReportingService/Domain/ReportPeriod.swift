@@ -1,4 +1,5 @@
 import Foundation
+import SamenplanDomain
 
 /// The period a figure is about: a month (`2026-11`), a quarter (`2026-Q4`) or a year
 /// (`2026`), from its first day 00:00 to the next period's, in Dutch time, like the rest of
@@ -11,11 +12,9 @@ public struct ReportPeriod: Sendable, Hashable, CustomStringConvertible {
     /// 1–12 for a month, 1–4 for a quarter, 1 for a year.
     public let number: Int
 
-    public static let timeZone = TimeZone(identifier: "Europe/Amsterdam") ?? .gmt
-
     public init?(_ text: String) {
         let parts = text.split(separator: "-", omittingEmptySubsequences: false)
-        guard let first = parts.first, first.count == 4, first.allSatisfy(\.isASCIIDigit), let year = Int(first),
+        guard let first = parts.first, first.count == 4, first.allSatisfy({ $0.isASCII && $0.isNumber }), let year = Int(first),
             (2000...2999).contains(year)
         else { return nil }
         switch parts.count {
@@ -24,7 +23,7 @@ public struct ReportPeriod: Sendable, Hashable, CustomStringConvertible {
         case 2 where parts[1].count == 2 && parts[1].first == "Q":
             guard let quarter = Int(parts[1].dropFirst()), (1...4).contains(quarter) else { return nil }
             self.init(kind: .quarter, year: year, number: quarter)
-        case 2 where parts[1].count == 2 && parts[1].allSatisfy(\.isASCIIDigit):
+        case 2 where parts[1].count == 2 && parts[1].allSatisfy({ $0.isASCII && $0.isNumber }):
             guard let month = Int(parts[1]), (1...12).contains(month) else { return nil }
             self.init(kind: .month, year: year, number: month)
         default:
@@ -58,7 +57,7 @@ public struct ReportPeriod: Sendable, Hashable, CustomStringConvertible {
     /// The moment the period starts, and the moment the next one does.
     public var bounds: (from: Date, to: Date) {
         var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = Self.timeZone
+        calendar.timeZone = CalendarDate.netherlands
         let (first, count) = monthSpan
         let from = calendar.date(from: DateComponents(year: year, month: first, day: 1)) ?? .distantPast
         let to = calendar.date(byAdding: .month, value: count, to: from) ?? .distantFuture
@@ -70,7 +69,7 @@ extension ReportPeriod {
     /// The quarter `date` falls in, in Dutch time.
     public static func quarter(containing date: Date) -> ReportPeriod? {
         var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = timeZone
+        calendar.timeZone = CalendarDate.netherlands
         let parts = calendar.dateComponents([.year, .month], from: date)
         guard let year = parts.year, let month = parts.month else { return nil }
         return ReportPeriod(kind: .quarter, year: year, number: (month - 1) / 3 + 1)
@@ -84,8 +83,4 @@ extension ReportPeriod {
         case .year: (1...12).map { ReportPeriod(kind: .month, year: year, number: $0) }
         }
     }
-}
-
-extension Character {
-    fileprivate var isASCIIDigit: Bool { ("0"..."9").contains(self) }
 }
