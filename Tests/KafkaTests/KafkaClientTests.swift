@@ -226,7 +226,9 @@ struct KafkaClientTests {
         async let closeB: Void = consumer.close()
         _ = await (closeA, closeB)
         await consumer.close()
-        #expect(ContinuousClock.now - started < .seconds(5))
+        // Closing leaves the consumer group, which takes a round trip or two; the bound says
+        // "does not hang" with room for a machine busy with the other tests running in parallel.
+        #expect(ContinuousClock.now - started < .seconds(10))
         #expect(try await iteration.value == 0)
         var afterClose = consumer.makeAsyncIterator()
         #expect(try await afterClose.next() == nil)
