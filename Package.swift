@@ -112,7 +112,7 @@ let package = Package(
         .executableTarget(
             name: "samenplanctl",
             dependencies: [
-                "SamenplanServer", "SamenplanStorage", "SamenplanDomain",
+                "SamenplanServer", "SamenplanStorage", "SamenplanDomain", "ReportingService",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],

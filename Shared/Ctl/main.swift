@@ -1,17 +1,20 @@
 import ArgumentParser
 import Foundation
+import Synchronization
 import Logging
+import ReportingService
 import SamenplanDomain
 import SamenplanServer
 import SamenplanStorage
 
-/// Operator commands: the one-time database setup and local bearer tokens.
+/// Operator commands: the one-time database setup, local bearer tokens, and rebuilding
+/// reporting's figures from the topics.
 @main
 struct SamenplanCtl: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "samenplanctl",
         abstract: "Operate a Samenplan installation.",
-        subcommands: [SetupDatabase.self, MintToken.self])
+        subcommands: [SetupDatabase.self, MintToken.self, RebuildReporting.self])
 }
 
 struct SetupDatabase: AsyncParsableCommand {
@@ -76,5 +79,68 @@ struct MintToken: AsyncParsableCommand {
         print(
             try await authority.sign(
                 subject: subject, role: Role(rawValue: role)!, areas: areaList, lifetime: .seconds(ttl)))
+    }
+}
+
+struct RebuildReporting: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rebuild-reporting",
+        abstract: "Rebuild reporting's figures by replaying every topic from the start.",
+        discussion: """
+            Reads the reporting service's own environment (DATABASE_URL with the reporting role,
+            KAFKA_BOOTSTRAP_SERVERS, …), so run it where the service runs, e.g.
+            `docker compose exec reporting samenplanctl rebuild-reporting`. The new tables are
+            built beside the old ones, which stay served until the new ones are complete; then
+            they swap in one transaction. Safe to run while the service runs, and again after a
+            failure.
+            """)
+
+    func run() async throws {
+        var logger = Logger(label: "samenplanctl.rebuild")
+        logger.logLevel = .warning
+        let configuration: ServiceConfiguration
+        do {
+            configuration = try ServiceConfiguration.load(service: "reporting", defaultPort: 8085)
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        let bar = ProgressBar(label: "replaying topics")
+        let summary = try await ProjectionRebuild.run(configuration: configuration, logger: logger) { progress in
+            bar.show(done: progress.read, of: progress.total)
+        }
+        bar.finish()
+        print(summary)
+    }
+}
+
+/// A progress bar on standard error: redrawn in place on a terminal, a line per tenth
+/// otherwise (a log file or CI keeps a readable record).
+final class ProgressBar: Sendable {
+    let label: String
+    let onTerminal = isatty(STDERR_FILENO) == 1
+    let lastTenth = Mutex(-1)
+
+    init(label: String) { self.label = label }
+
+    func show(done: Int64, of total: Int64) {
+        let fraction = total > 0 ? min(1, Double(done) / Double(total)) : 1
+        let width = 30
+        let filled = Int(fraction * Double(width))
+        let line = "\(label) [\(String(repeating: "#", count: filled))\(String(repeating: "-", count: width - filled))] "
+            + "\(Int(fraction * 100))% \(done)/\(total) messages"
+        if onTerminal {
+            FileHandle.standardError.write(Data("\r\(line)".utf8))
+        } else {
+            let tenth = Int(fraction * 10)
+            let isNew = lastTenth.withLock { last in
+                defer { last = max(last, tenth) }
+                return tenth > last
+            }
+            if isNew { FileHandle.standardError.write(Data("\(line)\n".utf8)) }
+        }
+    }
+
+    func finish() {
+        if onTerminal { FileHandle.standardError.write(Data("\n".utf8)) }
     }
 }

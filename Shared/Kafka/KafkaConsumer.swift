@@ -27,7 +27,7 @@ import Synchronization
 public final class KafkaConsumer: AsyncSequence, Sendable {
     public typealias Element = KafkaMessage
 
-    private let client: RDKafkaClient
+    let client: RDKafkaClient
     private let logger: Logger
     private let consumed = TopicCounters(label: KafkaMetricNames.consumed)
     private let clientErrors = Counter(label: KafkaMetricNames.clientErrors)
@@ -35,7 +35,24 @@ public final class KafkaConsumer: AsyncSequence, Sendable {
     /// they are newer than the committed ones until the next auto-commit.
     private let storedOffsets = Mutex<[TopicPartition: Int64]>([:])
 
-    public init(properties: [String: String], groupID: String, topics: [String], logger: Logger) throws {
+    public convenience init(properties: [String: String], groupID: String, topics: [String], logger: Logger) throws {
+        try self.init(properties: properties, groupID: groupID, subscribingTo: topics, logger: logger)
+    }
+
+    /// A reader outside any consumer group, for replaying whole topics (rebuilding a read
+    /// model): nothing is subscribed and no offset is ever committed; `replayFromStart`
+    /// assigns the partitions.
+    public static func replaying(properties: [String: String], logger: Logger) throws -> KafkaConsumer {
+        var properties = properties
+        properties["enable.auto.commit"] = "false"
+        // A group id is still required by librdkafka's consumer; a fresh one never collides
+        // with the services' groups, and nothing joins it.
+        return try KafkaConsumer(
+            properties: properties, groupID: "samenplan-replay-\(UInt64.random(in: 0...UInt64.max))", subscribingTo: nil,
+            logger: logger)
+    }
+
+    private init(properties: [String: String], groupID: String, subscribingTo topics: [String]?, logger: Logger) throws {
         var configuration = [
             "enable.auto.commit": "true",
             "enable.auto.offset.store": "false",
@@ -58,6 +75,10 @@ public final class KafkaConsumer: AsyncSequence, Sendable {
             onDelivery: nil
         )
 
+        guard let topics else {
+            self.client = client
+            return
+        }
         let subscribeError: rd_kafka_resp_err_t? = client.withHandle { handle in
             let list = rd_kafka_topic_partition_list_new(Int32(clamping: topics.count))
             defer { rd_kafka_topic_partition_list_destroy(list) }

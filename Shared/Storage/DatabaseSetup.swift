@@ -67,8 +67,24 @@ public enum DatabaseSetup {
                 try await client.query(
                     PostgresQuery(unsafeSQL: "CREATE SCHEMA IF NOT EXISTS \(role) AUTHORIZATION \(role)"), logger: logger)
                 try await client.query(PostgresQuery(unsafeSQL: "ALTER SCHEMA \(role) OWNER TO \(role)"), logger: logger)
+                for spare in spareSchemas(of: service) {
+                    let name = try identifier(spare)
+                    try await client.query(
+                        PostgresQuery(unsafeSQL: "CREATE SCHEMA IF NOT EXISTS \(name) AUTHORIZATION \(role)"), logger: logger)
+                    try await client.query(PostgresQuery(unsafeSQL: "ALTER SCHEMA \(name) OWNER TO \(role)"), logger: logger)
+                }
             }
         }
+    }
+
+    /// Services whose read models can be rebuilt from the topics (reporting) get two more
+    /// schemas of their own: `<service>_next`, where a rebuild fills new tables while the old
+    /// ones stay served, and `<service>_previous`, where the old ones go when the new are
+    /// swapped in. A service role cannot create schemas itself.
+    public static let rebuildableServices: Set<String> = ["reporting"]
+
+    public static func spareSchemas(of service: String) -> [String] {
+        rebuildableServices.contains(service) ? ["\(service)_next", "\(service)_previous"] : []
     }
 
     /// Runs `body` with a short-lived client on `url`.

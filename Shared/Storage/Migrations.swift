@@ -16,7 +16,7 @@ public struct Migration: Sendable, Hashable {
     /// The file as one statement. PostgresNIO speaks only the extended query protocol, which
     /// takes one command at a time; PL/pgSQL's `EXECUTE` of a string without parameters runs
     /// several. The dollar-quote tags are unusual enough that a file containing them is refused.
-    func executableStatement() throws -> PostgresQuery {
+    public func executableStatement() throws -> PostgresQuery {
         let outer = "$samenplan_migration$"
         let inner = "$samenplan_migration_sql$"
         guard !sql.contains(outer), !sql.contains(inner) else { throw MigrationError.reservedQuote(version) }

@@ -1,164 +1,181 @@
 import Foundation
+import Logging
+import PostgresNIO
 import SamenplanDomain
 import SamenplanEventing
+import SamenplanStorage
 
 /// Reporting's consumer: every topic of the suite, projected into read models. Projections
 /// are order-tolerant, because one case's events come from several topics, and idempotent,
-/// so a redelivered event or a replay of the topics changes nothing.
+/// so a redelivered event or a replay of the topics changes nothing. A batch of events is
+/// merged per row first (`ProjectionBatch`) and written with one statement per table.
 struct ProjectionHandler: EventHandler {
-    var handledTypes: Set<EventType> {
-        [
-            .caseOpened, .caseAssigned, .caseQueued, .casePhaseChanged, .referralAccepted, .handoverAccepted,
-            .evaluationRecorded, .placementRecorded, .nuisanceRecorded, .goalChanged, .volunteerRegistered,
-            .volunteerStatusChanged, .helpRequestRaised, .volunteerAssignmentStarted, .volunteerAssignmentEnded,
-        ]
-    }
+    var handledTypes: Set<EventType> { ProjectionBatch.projectedTypes }
 
     func handle(_ event: CloudEvent, in context: EventContext) async throws {
-        let connection = context.connection
-        let logger = context.logger
-        switch EventType(rawValue: event.type) {
-        case .caseOpened:
-            let opened = try event.payload(as: CaseOpened.self)
+        var batch = ProjectionBatch()
+        try batch.add(event)
+        try await ProjectionWriter.write(batch, on: context.connection, logger: context.logger)
+    }
+
+    func handle(batch received: [ReceivedEvent]) async throws {
+        guard let first = received.first else { return }
+        var batch = ProjectionBatch()
+        for item in received { try batch.add(item.event) }
+        try await ProjectionWriter.write(batch, on: first.context.connection, logger: first.context.logger)
+    }
+}
+
+/// Writes a `ProjectionBatch` into the read models of the connection's schema (its
+/// `search_path`: the live one, or the one a rebuild fills). Each table's statement applies
+/// the same merge rule as `ProjectionBatch` against the stored row.
+enum ProjectionWriter {
+    /// Every read-model table, in the order `write` writes them (a rebuild locks them in this
+    /// order too, so it cannot deadlock with the live consumer). Exactly the tables that
+    /// reporting's migrations create; a rebuild checks that.
+    static let tables = [
+        "case_projection", "phase_entries", "referral_facts", "evaluation_facts", "placement_facts", "nuisance_facts",
+        "goal_facts", "volunteer_facts", "help_request_facts", "assignment_facts",
+    ]
+
+    static func write(_ batch: ProjectionBatch, on connection: PostgresConnection, logger: Logger) async throws {
+        if !batch.cases.isEmpty {
             try await connection.query(
                 """
-                INSERT INTO case_projection (case_id, area, framework, opened_at, re_referral)
-                VALUES (\(opened.caseId), \(opened.area), \(opened.framework.rawValue), \(opened.openedAt), \(opened.reReferral))
-                ON CONFLICT (case_id) DO UPDATE SET area = excluded.area, framework = excluded.framework,
-                                                    opened_at = excluded.opened_at, re_referral = excluded.re_referral
-                """, logger: logger)
-        case .caseAssigned:
-            let assigned = try event.payload(as: CaseAssigned.self)
-            // The first assignment ends the wait; the latest decides the manager.
-            try await connection.query(
-                """
-                INSERT INTO case_projection (case_id, area, manager_id, manager_assigned_at, assigned_at, waited_seconds)
-                VALUES (\(assigned.caseId), \(assigned.area), \(assigned.managerId), \(assigned.assignedAt), \(assigned.assignedAt),
-                        \(assigned.waitedSeconds))
+                INSERT INTO case_projection AS p (case_id, area, framework, opened_at, re_referral, manager_id, manager_assigned_at,
+                                                  assigned_at, waited_seconds, queued_at, phase, phase_changed_at, closed_at,
+                                                  handover_accepted_at)
+                SELECT * FROM jsonb_to_recordset(\(try rows(batch.cases.map { CaseRow(caseId: $0.key, facts: $0.value) }))::jsonb)
+                    AS r(case_id uuid, area text, framework text, opened_at timestamptz, re_referral boolean, manager_id text,
+                         manager_assigned_at timestamptz, assigned_at timestamptz, waited_seconds integer, queued_at timestamptz,
+                         phase text, phase_changed_at timestamptz, closed_at timestamptz, handover_accepted_at timestamptz)
                 ON CONFLICT (case_id) DO UPDATE SET
-                    manager_id = CASE WHEN case_projection.manager_assigned_at IS NULL
-                                        OR case_projection.manager_assigned_at <= excluded.manager_assigned_at
-                                      THEN excluded.manager_id ELSE case_projection.manager_id END,
-                    manager_assigned_at = GREATEST(case_projection.manager_assigned_at, excluded.manager_assigned_at),
-                    assigned_at = LEAST(case_projection.assigned_at, excluded.assigned_at),
-                    waited_seconds = CASE WHEN case_projection.assigned_at IS NULL OR excluded.assigned_at < case_projection.assigned_at
-                                          THEN excluded.waited_seconds ELSE case_projection.waited_seconds END
+                    area = CASE WHEN excluded.framework IS NOT NULL THEN excluded.area ELSE COALESCE(p.area, excluded.area) END,
+                    framework = COALESCE(excluded.framework, p.framework),
+                    opened_at = COALESCE(excluded.opened_at, p.opened_at),
+                    re_referral = COALESCE(excluded.re_referral, p.re_referral),
+                    manager_id = CASE WHEN excluded.manager_assigned_at IS NOT NULL
+                                       AND (p.manager_assigned_at IS NULL OR p.manager_assigned_at <= excluded.manager_assigned_at)
+                                      THEN excluded.manager_id ELSE p.manager_id END,
+                    manager_assigned_at = GREATEST(p.manager_assigned_at, excluded.manager_assigned_at),
+                    waited_seconds = CASE WHEN excluded.assigned_at IS NOT NULL
+                                           AND (p.assigned_at IS NULL OR excluded.assigned_at < p.assigned_at)
+                                          THEN excluded.waited_seconds ELSE p.waited_seconds END,
+                    assigned_at = LEAST(p.assigned_at, excluded.assigned_at),
+                    queued_at = LEAST(p.queued_at, excluded.queued_at),
+                    phase = CASE WHEN excluded.phase_changed_at IS NOT NULL
+                                  AND (p.phase_changed_at IS NULL OR p.phase_changed_at < excluded.phase_changed_at)
+                                 THEN excluded.phase ELSE p.phase END,
+                    phase_changed_at = GREATEST(p.phase_changed_at, excluded.phase_changed_at),
+                    closed_at = GREATEST(p.closed_at, excluded.closed_at),
+                    handover_accepted_at = COALESCE(excluded.handover_accepted_at, p.handover_accepted_at)
                 """, logger: logger)
-        case .caseQueued:
-            let queued = try event.payload(as: CaseQueued.self)
+        }
+        if !batch.phaseEntries.isEmpty {
             try await connection.query(
                 """
-                INSERT INTO case_projection (case_id, area, queued_at) VALUES (\(queued.caseId), \(queued.area), \(queued.queuedAt))
-                ON CONFLICT (case_id) DO UPDATE SET queued_at = LEAST(case_projection.queued_at, excluded.queued_at)
-                """, logger: logger)
-        case .casePhaseChanged:
-            let changed = try event.payload(as: CasePhaseChanged.self)
-            try await connection.query(
-                """
-                INSERT INTO phase_entries (case_id, phase, entered_at) VALUES (\(changed.caseId), \(changed.phase.rawValue), \(changed.changedAt))
+                INSERT INTO phase_entries (case_id, phase, entered_at)
+                SELECT * FROM jsonb_to_recordset(\(try rows(batch.phaseEntries))::jsonb)
+                    AS r(case_id uuid, phase text, entered_at timestamptz)
                 ON CONFLICT DO NOTHING
                 """, logger: logger)
-            // Only a newer phase change moves the case's current phase.
-            try await connection.query(
-                """
-                INSERT INTO case_projection (case_id, area, phase, phase_changed_at, closed_at)
-                VALUES (\(changed.caseId), \(changed.area), \(changed.phase.rawValue), \(changed.changedAt),
-                        \(changed.phase == .closed ? changed.changedAt : nil))
-                ON CONFLICT (case_id) DO UPDATE SET
-                    phase = CASE WHEN case_projection.phase_changed_at IS NULL OR case_projection.phase_changed_at < excluded.phase_changed_at
-                                 THEN excluded.phase ELSE case_projection.phase END,
-                    phase_changed_at = GREATEST(case_projection.phase_changed_at, excluded.phase_changed_at),
-                    closed_at = COALESCE(excluded.closed_at, case_projection.closed_at)
-                """, logger: logger)
-        case .referralAccepted:
-            let accepted = try event.payload(as: ReferralAccepted.self)
+        }
+        if !batch.referrals.isEmpty {
             try await connection.query(
                 """
                 INSERT INTO referral_facts (event_source, event_id, case_id, joined, accepted_at)
-                VALUES (\(accepted.eventSource), \(accepted.eventId), \(accepted.caseId), \(accepted.joinedExistingCase), \(event.time ?? Date()))
+                SELECT * FROM jsonb_to_recordset(\(try rows(batch.referrals))::jsonb)
+                    AS r(event_source text, event_id text, case_id uuid, joined boolean, accepted_at timestamptz)
                 ON CONFLICT DO NOTHING
                 """, logger: logger)
-        case .handoverAccepted:
-            let step = try event.payload(as: CaseEndingStep.self)
-            try await connection.query(
-                """
-                INSERT INTO case_projection (case_id, area, handover_accepted_at) VALUES (\(step.caseId), \(step.area), \(step.at))
-                ON CONFLICT (case_id) DO UPDATE SET handover_accepted_at = excluded.handover_accepted_at
-                """, logger: logger)
-        case .evaluationRecorded:
-            let recorded = try event.payload(as: EvaluationRecorded.self)
+        }
+        if !batch.evaluations.isEmpty {
             try await connection.query(
                 """
                 INSERT INTO evaluation_facts (event_source, event_id, case_id, held_on)
-                VALUES (\(event.source), \(event.id), \(recorded.caseId), \(recorded.heldOn)::date)
+                SELECT * FROM jsonb_to_recordset(\(try rows(batch.evaluations))::jsonb)
+                    AS r(event_source text, event_id text, case_id uuid, held_on date)
                 ON CONFLICT DO NOTHING
                 """, logger: logger)
-        case .placementRecorded:
-            let placement = try event.payload(as: PlacementRecorded.self)
+        }
+        if !batch.placements.isEmpty {
             try await connection.query(
                 """
                 INSERT INTO placement_facts (case_id, member_ref, change, on_day)
-                VALUES (\(placement.caseId), \(placement.memberRef), \(placement.change.rawValue), \(placement.on)::date)
+                SELECT * FROM jsonb_to_recordset(\(try rows(batch.placements))::jsonb)
+                    AS r(case_id uuid, member_ref text, change text, on_day date)
                 ON CONFLICT DO NOTHING
                 """, logger: logger)
-        case .nuisanceRecorded:
-            let report = try event.payload(as: NuisanceRecorded.self)
+        }
+        if !batch.nuisanceReports.isEmpty {
             try await connection.query(
                 """
                 INSERT INTO nuisance_facts (report_id, case_id, area, reported_on)
-                VALUES (\(report.reportId), \(report.caseId), \(report.area), \(report.reportedOn)::date)
+                SELECT * FROM jsonb_to_recordset(\(try rows(batch.nuisanceReports))::jsonb)
+                    AS r(report_id text, case_id uuid, area text, reported_on date)
                 ON CONFLICT DO NOTHING
                 """, logger: logger)
-        case .goalChanged:
-            let goal = try event.payload(as: GoalChanged.self)
+        }
+        if !batch.goals.isEmpty {
             try await connection.query(
                 """
                 INSERT INTO goal_facts (case_id, version, goal_id, change, at)
-                VALUES (\(goal.caseId), \(goal.version), \(goal.goalId), \(goal.change), \(event.time ?? Date()))
+                SELECT * FROM jsonb_to_recordset(\(try rows(batch.goals))::jsonb)
+                    AS r(case_id uuid, version integer, goal_id text, change text, at timestamptz)
                 ON CONFLICT DO NOTHING
                 """, logger: logger)
-        case .volunteerRegistered, .volunteerStatusChanged:
-            let volunteer = try event.payload(as: VolunteerChanged.self)
-            // The latest status counts, whatever order the events arrive in.
-            try await connection.query(
-                """
-                INSERT INTO volunteer_facts (volunteer_id, status, areas, status_at)
-                VALUES (\(volunteer.volunteerId), \(volunteer.status), \(volunteer.areas.map { $0.lowercased() }), \(volunteer.at))
-                ON CONFLICT (volunteer_id) DO UPDATE SET status = excluded.status, areas = excluded.areas, status_at = excluded.status_at
-                WHERE volunteer_facts.status_at <= excluded.status_at
-                """, logger: logger)
-        case .helpRequestRaised:
-            let raised = try event.payload(as: HelpRequestRaised.self)
-            try await connection.query(
-                """
-                INSERT INTO help_request_facts (help_request_id, case_id, area, raised_at)
-                VALUES (\(raised.helpRequestId), \(raised.caseId), \(raised.area), \(event.time ?? Date()))
-                ON CONFLICT (help_request_id) DO UPDATE SET area = excluded.area, raised_at = excluded.raised_at
-                """, logger: logger)
-        case .volunteerAssignmentStarted, .volunteerAssignmentEnded:
-            let change = try event.payload(as: VolunteerAssignmentChanged.self)
-            let started = event.type == EventType.volunteerAssignmentStarted.rawValue
-            try await connection.query(
-                """
-                INSERT INTO assignment_facts (assignment_id, help_request_id, started_at, ended_at, end_reason)
-                VALUES (\(change.assignmentId), \(change.helpRequestId), \(started ? change.at : nil), \(started ? nil : change.at),
-                        \(started ? nil : change.reason))
-                ON CONFLICT (assignment_id) DO UPDATE SET
-                    started_at = COALESCE(assignment_facts.started_at, excluded.started_at),
-                    ended_at = COALESCE(assignment_facts.ended_at, excluded.ended_at),
-                    end_reason = COALESCE(assignment_facts.end_reason, excluded.end_reason)
-                """, logger: logger)
-            if started {
-                // The first volunteer who started ends the wait for a match.
-                try await connection.query(
-                    """
-                    INSERT INTO help_request_facts (help_request_id, case_id, matched_at) VALUES (\(change.helpRequestId), \(change.caseId), \(change.at))
-                    ON CONFLICT (help_request_id) DO UPDATE SET
-                        matched_at = LEAST(help_request_facts.matched_at, excluded.matched_at)
-                    """, logger: logger)
-            }
-        default:
-            break
         }
+        if !batch.volunteers.isEmpty {
+            try await connection.query(
+                """
+                INSERT INTO volunteer_facts AS v (volunteer_id, status, areas, status_at)
+                SELECT volunteer_id, status, ARRAY(SELECT jsonb_array_elements_text(areas)), status_at
+                FROM jsonb_to_recordset(\(try rows(Array(batch.volunteers.values)))::jsonb)
+                    AS r(volunteer_id text, status text, areas jsonb, status_at timestamptz)
+                ON CONFLICT (volunteer_id) DO UPDATE SET status = excluded.status, areas = excluded.areas, status_at = excluded.status_at
+                WHERE v.status_at <= excluded.status_at
+                """, logger: logger)
+        }
+        if !batch.helpRequests.isEmpty {
+            try await connection.query(
+                """
+                INSERT INTO help_request_facts AS h (help_request_id, case_id, area, raised_at, matched_at)
+                SELECT * FROM jsonb_to_recordset(\(try rows(Array(batch.helpRequests.values)))::jsonb)
+                    AS r(help_request_id uuid, case_id uuid, area text, raised_at timestamptz, matched_at timestamptz)
+                ON CONFLICT (help_request_id) DO UPDATE SET
+                    area = COALESCE(excluded.area, h.area),
+                    raised_at = COALESCE(excluded.raised_at, h.raised_at),
+                    matched_at = LEAST(h.matched_at, excluded.matched_at)
+                """, logger: logger)
+        }
+        if !batch.assignments.isEmpty {
+            try await connection.query(
+                """
+                INSERT INTO assignment_facts AS a (assignment_id, help_request_id, started_at, ended_at, end_reason)
+                SELECT * FROM jsonb_to_recordset(\(try rows(Array(batch.assignments.values)))::jsonb)
+                    AS r(assignment_id uuid, help_request_id uuid, started_at timestamptz, ended_at timestamptz, end_reason text)
+                ON CONFLICT (assignment_id) DO UPDATE SET
+                    started_at = COALESCE(a.started_at, excluded.started_at),
+                    ended_at = COALESCE(a.ended_at, excluded.ended_at),
+                    end_reason = COALESCE(a.end_reason, excluded.end_reason)
+                """, logger: logger)
+        }
+    }
+
+    /// A case's facts with its id, as one row of the record set.
+    private struct CaseRow: Encodable {
+        var caseId: UUID
+        var facts: CaseFacts
+
+        func encode(to encoder: any Encoder) throws {
+            enum Key: String, CodingKey { case caseId }
+            var container = encoder.container(keyedBy: Key.self)
+            try container.encode(caseId, forKey: .caseId)
+            try facts.encode(to: encoder)
+        }
+    }
+
+    private static func rows(_ rows: some Encodable) throws -> String {
+        try BulkRows.json(rows, snakeCaseKeys: true)
     }
 }

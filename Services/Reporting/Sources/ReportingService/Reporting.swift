@@ -5,6 +5,9 @@ import SamenplanStorage
 
 /// The reporting service: read models of everything, and the figures built from them.
 public enum Reporting {
+    /// Every topic of the suite whose events the read models are built from.
+    public static let topics = [Topic.intake, Topic.planning, Topic.volunteers, Topic.notifications]
+
     public static func definition() throws -> ServiceDefinition {
         ServiceDefinition(
             name: "reporting",
@@ -12,8 +15,9 @@ public enum Reporting {
             migrations: try Migration.load(from: Bundle.module.resourceURL!.appendingPathComponent("Migrations")),
             consumer: { _ in
                 .init(
-                    topics: [Topic.intake, Topic.planning, Topic.volunteers, Topic.notifications],
-                    handler: ProjectionHandler())
+                    topics: topics, handler: ProjectionHandler(),
+                    // Projections are written set-based (ProjectionWriter): large batches pay off.
+                    batchSize: 1000)
             },
             routes: { group, environment in
                 // Checked when the service starts (backgroundServices below): a bad value stops it.

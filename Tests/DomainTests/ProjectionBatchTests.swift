@@ -1,0 +1,128 @@
+import Foundation
+import SamenplanDomain
+import SamenplanEventing
+import Testing
+
+@testable import ReportingService
+
+// Reporting merges a batch of events per row before writing it (issue 7: 10,000 events/s).
+// The merge must give the same facts whatever order a case's events arrive in, because they
+// come from several topics, and a copy of an event must change nothing.
+
+@Suite("Projection batches")
+struct ProjectionBatchTests {
+    static let caseId = UUID()
+
+    static func event(_ type: EventType, _ payload: some Encodable, time: Date? = nil) throws -> CloudEvent {
+        CloudEvent(source: "/samenplan/test", type: type.rawValue, time: time, data: try JSON(encoding: payload))
+    }
+
+    static func at(_ text: String) -> Date { Timestamp.parse(text)! }
+
+    /// One case's life: opened, queued, assigned twice (a reassignment), three phases, closed.
+    static func lifeOfACase() throws -> [CloudEvent] {
+        [
+            try event(.caseOpened, CaseOpened(
+                caseId: caseId, familyId: UUID(), referralId: "r-1", framework: .childProtection, urgency: .normal, area: "goes",
+                courtOrderEndsOn: nil, childCount: 2, openedAt: at("2026-10-01T09:00:00Z"), reReferral: true)),
+            try event(.caseQueued, CaseQueued(
+                caseId: caseId, area: "goes", urgency: .normal, queuedAt: at("2026-10-01T09:00:01Z"), queueLength: 3)),
+            try event(.caseAssigned, CaseAssigned(
+                caseId: caseId, managerId: "fm-1", area: "goes", assignedAt: at("2026-10-03T09:00:00Z"), previousManagerId: nil,
+                waitedSeconds: 172_799)),
+            try event(.caseAssigned, CaseAssigned(
+                caseId: caseId, managerId: "fm-2", area: "goes", assignedAt: at("2026-11-03T09:00:00Z"), previousManagerId: "fm-1",
+                waitedSeconds: 0)),
+            try event(.casePhaseChanged, CasePhaseChanged(
+                caseId: caseId, phase: .connect, previousPhase: nil, area: "goes", managerId: "fm-1", changedAt: at("2026-10-03T09:00:00Z"))),
+            try event(.casePhaseChanged, CasePhaseChanged(
+                caseId: caseId, phase: .support, previousPhase: .connect, area: "goes", managerId: "fm-1",
+                changedAt: at("2026-10-20T09:00:00Z"))),
+            try event(.casePhaseChanged, CasePhaseChanged(
+                caseId: caseId, phase: .closed, previousPhase: .secure, area: "goes", managerId: "fm-2",
+                changedAt: at("2026-11-20T09:00:00Z"))),
+        ]
+    }
+
+    static let expected = CaseFacts(
+        area: "goes", framework: "child-protection", openedAt: at("2026-10-01T09:00:00Z"), reReferral: true, managerId: "fm-2",
+        managerAssignedAt: at("2026-11-03T09:00:00Z"), assignedAt: at("2026-10-03T09:00:00Z"), waitedSeconds: 172_799,
+        queuedAt: at("2026-10-01T09:00:01Z"), phase: "closed", phaseChangedAt: at("2026-11-20T09:00:00Z"),
+        closedAt: at("2026-11-20T09:00:00Z"))
+
+    @Test func aCasesFactsAreTheSameInAnyOrder() throws {
+        let events = try Self.lifeOfACase()
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<50 {
+            var batch = ProjectionBatch()
+            for event in events.shuffled(using: &generator) { try batch.add(event) }
+            #expect(batch.cases[Self.caseId] == Self.expected)
+            #expect(batch.phaseEntries.count == 3)
+        }
+    }
+
+    @Test func factsMergedAcrossBatchesEqualOneBatch() throws {
+        // What the SQL does with the stored row is this merge: two halves give the whole.
+        let events = try Self.lifeOfACase()
+        for split in 0...events.count {
+            var first = ProjectionBatch()
+            var second = ProjectionBatch()
+            for event in events[..<split] { try first.add(event) }
+            for event in events[split...] { try second.add(event) }
+            let merged: CaseFacts? =
+                switch (first.cases[Self.caseId], second.cases[Self.caseId]) {
+                case (let a?, let b?): a.merged(with: b)
+                case (let a, let b): a ?? b
+                }
+            #expect(merged == Self.expected, "split at \(split)")
+        }
+    }
+
+    @Test func aRedeliveredEventChangesNothing() throws {
+        var once = ProjectionBatch()
+        var twice = ProjectionBatch()
+        for event in try Self.lifeOfACase() {
+            try once.add(event)
+            try twice.add(event)
+            try twice.add(event)
+        }
+        #expect(once.cases == twice.cases)
+    }
+
+    @Test func theLatestVolunteerStatusCountsAndAMatchIsTheFirstStart() throws {
+        var batch = ProjectionBatch()
+        try batch.add(Self.event(.volunteerStatusChanged, VolunteerChanged(
+            volunteerId: "v-1", status: "stopped", areas: ["Goes"], guideId: nil, reason: nil, at: Self.at("2026-11-02T00:00:00Z"))))
+        try batch.add(Self.event(.volunteerRegistered, VolunteerChanged(
+            volunteerId: "v-1", status: "active", areas: ["Goes"], guideId: nil, reason: nil, at: Self.at("2026-10-02T00:00:00Z"))))
+        #expect(batch.volunteers["v-1"]?.status == "stopped")
+        #expect(batch.volunteers["v-1"]?.areas == ["goes"])
+
+        let (request, first, second) = (UUID(), UUID(), UUID())
+        for (assignment, day) in [(second, "2026-11-10"), (first, "2026-11-01")] {
+            try batch.add(Self.event(.volunteerAssignmentStarted, VolunteerAssignmentChanged(
+                assignmentId: assignment, helpRequestId: request, caseId: Self.caseId, volunteerId: "v-1",
+                at: Self.at("\(day)T10:00:00Z"))))
+        }
+        try batch.add(Self.event(.helpRequestRaised, HelpRequestRaised(
+            helpRequestId: request, caseId: Self.caseId, area: "goes", managerId: "fm-1", kind: "practical", goalId: nil, need: "x"),
+            time: Self.at("2026-10-25T10:00:00Z")))
+        #expect(batch.helpRequests[request]?.matchedAt == Self.at("2026-11-01T10:00:00Z"))
+        #expect(batch.helpRequests[request]?.raisedAt == Self.at("2026-10-25T10:00:00Z"))
+        #expect(batch.assignments.count == 2)
+    }
+
+    @Test func aDayThatIsNoCalendarDayBreaksTheSchema() throws {
+        var batch = ProjectionBatch()
+        let event = try Self.event(.nuisanceRecorded, NuisanceRecorded(
+            reportId: "n-1", area: "goes", reportedOn: "2026-02-30", category: "noise", caseId: nil))
+        #expect(throws: PermanentEventFailure.self) { try batch.add(event) }
+        #expect(batch.isEmpty)
+    }
+
+    @Test func eventsReportingDoesNotProjectAreIgnored() throws {
+        var batch = ProjectionBatch()
+        try batch.add(CloudEvent(source: "/samenplan/test", type: EventType.notificationDelivered.rawValue, data: [:]))
+        #expect(batch.isEmpty)
+    }
+}
