@@ -112,7 +112,7 @@ let package = Package(
         .executableTarget(
             name: "samenplanctl",
             dependencies: [
-                "SamenplanServer", "SamenplanStorage", "SamenplanDomain", "ReportingService",
+                "SamenplanServer", "SamenplanStorage", "SamenplanDomain", "ReportingService", "CaseHistories",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
@@ -188,6 +188,8 @@ let package = Package(
             resources: [.copy("Migrations")]
         ),
         .executableTarget(name: "reporting", dependencies: ["ReportingService"], path: "Services/Reporting/Sources/reporting"),
+        /// Seeded synthetic event histories: the fixture of reporting's tests and its benchmark.
+        .target(name: "CaseHistories", dependencies: ["SamenplanDomain"], path: "Services/Reporting/Sources/CaseHistories"),
 
         // MARK: Tests
 
@@ -225,7 +227,7 @@ let package = Package(
             name: "ServiceTests",
             dependencies: [
                 "SamenplanTesting", "IntakeService", "PlanningService", "VolunteersService",
-                "NotificationsService", "NotificationsDomain", "ReportingService",
+                "NotificationsService", "NotificationsDomain", "ReportingService", "CaseHistories",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             path: "Tests/ServiceTests"

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CaseHistories
 import Foundation
 import Synchronization
 import Logging
@@ -14,7 +15,7 @@ struct SamenplanCtl: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "samenplanctl",
         abstract: "Operate a Samenplan installation.",
-        subcommands: [SetupDatabase.self, MintToken.self, RebuildReporting.self])
+        subcommands: [SetupDatabase.self, MintToken.self, RebuildReporting.self, GenerateHistory.self])
 }
 
 struct SetupDatabase: AsyncParsableCommand {
@@ -142,5 +143,50 @@ final class ProgressBar: Sendable {
 
     func finish() {
         if onTerminal { FileHandle.standardError.write(Data("\n".utf8)) }
+    }
+}
+
+struct GenerateHistory: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "generate-history",
+        abstract: "Print a synthetic, seeded history of the suite's events, one per line: topic, a tab, the CloudEvent.",
+        discussion: """
+            For benchmarks and demonstrations (scripts/bench_reporting.py): families referred,
+            assigned, through their phases, with placements, nuisance reports, goals and
+            volunteers. The same seed prints the same lines.
+            """)
+
+    @Option(help: "The seed.")
+    var seed: UInt64 = 1
+
+    @Option(help: "How many events: the history of as many families as it takes, cut at this count.")
+    var events = 100_000
+
+    @Option(help: "The first day of the history (yyyy-MM-dd).")
+    var start = "2025-01-06"
+
+    @Option(help: "The last moment of the history (RFC 3339).")
+    var now = "2026-12-15T12:00:00Z"
+
+    func run() async throws {
+        guard let from = CalendarDate(start)?.start(), let until = Timestamp.parse(now), from < until else {
+            throw ValidationError("--start must be a day before --now")
+        }
+        // About 15 events a family: ask for enough families, then cut.
+        var families = max(1, events / 12)
+        var history: [CaseHistories.Published] = []
+        while history.count < events {
+            history = try CaseHistories(seed: seed, families: families, now: until, start: from).events()
+            families *= 2
+        }
+        var output = ""
+        for item in history.prefix(events) {
+            output += item.topic + "\t" + String(decoding: try item.event.structuredBytes(), as: UTF8.self) + "\n"
+            if output.utf8.count > 1 << 20 {
+                FileHandle.standardOutput.write(Data(output.utf8))
+                output = ""
+            }
+        }
+        FileHandle.standardOutput.write(Data(output.utf8))
     }
 }

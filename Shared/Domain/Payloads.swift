@@ -146,12 +146,16 @@ public struct ManagerRegistered: Codable, Sendable, Hashable {
     public var areas: [String]
     public var maxCaseload: Int
     public var at: Date
+    /// The manager's team, for figures per team (absent from events before issue 7: then
+    /// the first area names it).
+    public var team: String?
 
-    public init(managerId: String, areas: [String], maxCaseload: Int, at: Date) {
+    public init(managerId: String, areas: [String], maxCaseload: Int, at: Date, team: String? = nil) {
         self.managerId = managerId
         self.areas = areas
         self.maxCaseload = maxCaseload
         self.at = at
+        self.team = team
     }
 }
 
@@ -279,10 +283,15 @@ public struct PlanVersionChanged: Codable, Sendable, Hashable {
     /// Who proposed the version (`.version-proposed`) or decided on it (the others).
     public var by: String
     public var at: Date
+    /// `.version-approved` only: how many talents (member and talent) stand at a further ILW
+    /// stage than in the version approved before it. A talent new in this version does not
+    /// count; the first approved version has 0. Absent on the other two types, and on
+    /// approvals published before the field existed.
+    public var talentsMovedOn: Int?
 
     public init(
         caseId: UUID, version: Int, area: String, managerId: String?, goals: Int, safetyAgreements: Int, by: String,
-        at: Date
+        at: Date, talentsMovedOn: Int? = nil
     ) {
         self.caseId = caseId
         self.version = version
@@ -292,6 +301,7 @@ public struct PlanVersionChanged: Codable, Sendable, Hashable {
         self.safetyAgreements = safetyAgreements
         self.by = by
         self.at = at
+        self.talentsMovedOn = talentsMovedOn
     }
 }
 
@@ -401,6 +411,36 @@ public struct FollowUpDue: Codable, Sendable, Hashable {
         self.managerId = managerId
         self.months = months
         self.closedAt = closedAt
+    }
+}
+
+/// `nl.samenplan.follow-up.recorded.v1`: a follow-up agreed in the continuation plan was
+/// held (`POST /v1/cases/{id}/follow-ups`), so reporting can tell whether it was on time.
+/// Dates only: how the family was doing stays in planning.
+public struct FollowUpRecorded: Codable, Sendable, Hashable {
+    public var caseId: UUID
+    public var area: String
+    public var managerId: String?
+    /// The follow-up agreed at this many months after closing.
+    public var months: Int
+    /// `yyyy-MM-dd`: the day it was due, the closing day plus `months` (Europe/Amsterdam),
+    /// the day `follow-up.due` fires.
+    public var dueOn: String
+    /// `yyyy-MM-dd`: the day it was held.
+    public var heldOn: String
+    /// When it was recorded.
+    public var at: Date
+
+    public init(
+        caseId: UUID, area: String, managerId: String?, months: Int, dueOn: String, heldOn: String, at: Date
+    ) {
+        self.caseId = caseId
+        self.area = area
+        self.managerId = managerId
+        self.months = months
+        self.dueOn = dueOn
+        self.heldOn = heldOn
+        self.at = at
     }
 }
 
@@ -533,6 +573,40 @@ public struct VolunteerConcernFlagged: Codable, Sendable, Hashable {
         self.managerId = managerId
         self.volunteerId = volunteerId
         self.raisedBy = raisedBy
+        self.at = at
+    }
+}
+
+/// `nl.samenplan.volunteer-hours.logged.v1`: a volunteer's hours on an assignment were
+/// logged (`POST /v1/assignments/{id}/hours`). One event per logged entry; `hoursId` is the
+/// entry's own id, so a consumer that adds them up counts each entry once.
+public struct VolunteerHoursLogged: Codable, Sendable, Hashable {
+    public var hoursId: UUID
+    public var assignmentId: UUID
+    public var helpRequestId: UUID
+    public var caseId: UUID
+    public var volunteerId: String
+    /// The help request's area.
+    public var area: String
+    /// `yyyy-MM-dd`: the day worked.
+    public var workedOn: String
+    /// In quarter hours, more than 0 and at most 24.
+    public var hours: Double
+    /// When the entry was logged.
+    public var at: Date
+
+    public init(
+        hoursId: UUID, assignmentId: UUID, helpRequestId: UUID, caseId: UUID, volunteerId: String, area: String,
+        workedOn: String, hours: Double, at: Date
+    ) {
+        self.hoursId = hoursId
+        self.assignmentId = assignmentId
+        self.helpRequestId = helpRequestId
+        self.caseId = caseId
+        self.volunteerId = volunteerId
+        self.area = area
+        self.workedOn = workedOn
+        self.hours = hours
         self.at = at
     }
 }

@@ -61,6 +61,7 @@ public struct EventType: RawRepresentable, Hashable, Sendable, CustomStringConve
     public static let handoverAccepted: EventType = "nl.samenplan.handover.accepted.v1"
     public static let handoverDeclined: EventType = "nl.samenplan.handover.declined.v1"
     public static let followUpDue: EventType = "nl.samenplan.follow-up.due.v1"
+    public static let followUpRecorded: EventType = "nl.samenplan.follow-up.recorded.v1"
     public static let helpRequestRaised: EventType = "nl.samenplan.help-request.raised.v1"
 
     // Volunteers, on samenplan.volunteers.v1.
@@ -73,6 +74,7 @@ public struct EventType: RawRepresentable, Hashable, Sendable, CustomStringConve
     public static let volunteerMatchRefused: EventType = "nl.samenplan.volunteer-match.refused.v1"
     public static let volunteerConcernFlagged: EventType = "nl.samenplan.volunteer-concern.flagged.v1"
     public static let caseConsultationDue: EventType = "nl.samenplan.case-consultation.due.v1"
+    public static let volunteerHoursLogged: EventType = "nl.samenplan.volunteer-hours.logged.v1"
 
     // Notifications, on samenplan.notifications.v1.
     public static let notificationDelivered: EventType = "nl.samenplan.notification.delivered.v1"
@@ -87,10 +89,10 @@ public struct EventType: RawRepresentable, Hashable, Sendable, CustomStringConve
         .casePhaseChanged, .planVersionProposed, .planVersionApproved, .planVersionSentBack, .goalChanged,
         .evaluationRecorded, .evaluationDue, .evaluationOverdue,
         .continuationPlanProposed, .continuationPlanApproved, .continuationPlanSentBack, .safetyAssessed,
-        .handoverOffered, .handoverAccepted, .handoverDeclined, .followUpDue, .helpRequestRaised,
+        .handoverOffered, .handoverAccepted, .handoverDeclined, .followUpDue, .followUpRecorded, .helpRequestRaised,
         .volunteerAssignmentStarted, .volunteerAssignmentEnded, .volunteerRegistered, .volunteerStatusChanged,
         .volunteerCertificateExpiring, .volunteerMatchProposed, .volunteerMatchRefused, .volunteerConcernFlagged,
-        .caseConsultationDue,
+        .caseConsultationDue, .volunteerHoursLogged,
         .notificationDelivered, .notificationFailed,
     ]
 }

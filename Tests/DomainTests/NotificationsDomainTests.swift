@@ -572,6 +572,9 @@ struct NotificationsDomainTests {
         #expect(actual.sorted() == expected.sorted())
         #expect(book.eventTypes == Set(shippedCases.map(\.type)))
         #expect(book.rules(for: .caseOpened).isEmpty)
+        // Facts for reporting, not news for anyone: notifications skips them.
+        #expect(book.rules(for: .followUpRecorded).isEmpty)
+        #expect(book.rules(for: .volunteerHoursLogged).isEmpty)
         #expect(
             book.rules(for: .volunteerCertificateExpiring).map(\.template) == [
                 "volunteer-certificate-expiring", "volunteer-certificate-expiring-volunteer",

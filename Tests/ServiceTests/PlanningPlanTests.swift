@@ -152,6 +152,62 @@ import Testing
         }
     }
 
+    @Test func anApprovedVersionPublishesHowManyTalentsMovedOnSinceTheVersionApprovedBefore() async throws {
+        try await TestEnvironment.with { environment in
+            try await withIntakeAndPlanning(environment) { intake, planning in
+                let opened = try await PlanningCase.open(
+                    environment, intake: intake, planning: planning, referralId: "VT-TALENT")
+                let (manager, lead) = (opened.manager, opened.lead)
+                func version(_ talents: [(String, String, String)]) -> JSON {
+                    var content = plan(goals: 1)
+                    if case .object(var fields) = content {
+                        fields["talents"] = .array(
+                            talents.map { member, talent, stage in
+                                ["memberRef": .string(member), "talent": .string(talent), "stage": .string(stage), "ageBand": "18+"]
+                            })
+                        content = .object(fields)
+                    }
+                    return ["plan": content, "reason": "Talenten bijgewerkt"]
+                }
+
+                // Version 1, the first approved: nothing to have moved on from.
+                let first = version([("p1", "koken", "inspire"), ("p2", "schilderen", "learn"), ("p1", "fietsen", "work")])
+                #expect(try await opened.call(.put, "/plan", manager, first, headers: [.ifNoneMatch: "*"]).status == .created)
+                #expect(try await opened.call(.post, "/plan/versions/1/decision", lead, ["decision": "approve"]).status == .ok)
+                // Version 2 is sent back: it moved nothing on, and says nothing about talents.
+                let second = version([("p1", "koken", "work"), ("p2", "schilderen", "work"), ("p1", "fietsen", "work")])
+                #expect(try await opened.call(.put, "/plan", manager, second, headers: [.ifMatch: "\"1\""]).status == .created)
+                #expect(
+                    try await opened.call(.post, "/plan/versions/2/decision", lead, ["decision": "send-back", "comment": "Te snel"])
+                        .status == .ok)
+                // Version 3, compared with version 1: koken and Schilderen (retyped) moved on,
+                // fietsen stayed, zwemmen is new.
+                let third = version([
+                    ("p1", "koken", "learn"), ("p2", "Schilderen", "work"), ("p1", "fietsen", "work"), ("p2", "zwemmen", "work"),
+                ])
+                #expect(try await opened.call(.put, "/plan", manager, third, headers: [.ifMatch: "\"2\""]).status == .created)
+                #expect(try await opened.call(.post, "/plan/versions/3/decision", lead, ["decision": "approve"]).status == .ok)
+
+                let approved = try await publishedEvents(
+                    .planVersionApproved, by: "planning", on: Topic.planning, from: environment)
+                let decided = try approved.map { try $0.data.decode(PlanVersionChanged.self) }
+                #expect(decided.map(\.version) == [1, 3])
+                #expect(decided.map(\.talentsMovedOn) == [0, 2])
+                let sentBack = try await publishedEvents(
+                    .planVersionSentBack, by: "planning", on: Topic.planning, from: environment)
+                let proposed = try await publishedEvents(
+                    .planVersionProposed, by: "planning", on: Topic.planning, from: environment)
+                #expect(sentBack.count == 1 && proposed.count == 3)
+                #expect((sentBack + proposed).allSatisfy { $0.data["talentsMovedOn"] == nil })
+                // Counts only: the talents' names stay in planning.
+                #expect((approved + sentBack + proposed).allSatisfy { event in
+                    let text = String(decoding: (try? JSONCoding.encoder.encode(event.data)) ?? Data(), as: UTF8.self)
+                    return !text.contains("koken") && !text.lowercased().contains("schilderen")
+                })
+            }
+        }
+    }
+
     @Test func helpRequestsGoToTheVolunteersServiceAndItsAnswersUpdateThePlan() async throws {
         try await TestEnvironment.with { environment in
             try await withIntakeAndPlanning(environment) { intake, planning in

@@ -302,7 +302,7 @@ private enum Fixture {
 }
 
 /// Runs reporting with its clock at `now`.
-private func withReporting(
+func withReporting(
     at now: Date, _ body: @Sendable (TestEnvironment, [any TestClientProtocol]) async throws -> Void
 ) async throws {
     try await TestEnvironment.with { environment in

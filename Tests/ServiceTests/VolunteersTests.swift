@@ -206,6 +206,57 @@ import VolunteersService
         }
     }
 
+    @Test func loggedHoursArePublishedOncePerEntryWithTheEntrysId() async throws {
+        let clock = ManualWallClock(Self.start)
+        try await withVolunteers(clock: clock) { environment, client in
+            let desk = try await Desk(environment, client)
+            #expect(try await desk.register("vol-anna", certificate: "2026-10-01").status == .created)
+            let caseId = UUID()
+            let requestId = try await desk.raise(caseId: caseId, manager: "fm-1", raisedAt: Self.start)
+            let proposal = try desk.json(try await desk.propose(requestId, "vol-anna"))["id"]?.stringValue ?? ""
+            let manager = try await environment.token(role: .familyManager, subject: "fm-1", areas: ["borsele"])
+            let assignmentId = try #require(
+                try desk.json(try await desk.call(.post, "/v1/proposals/\(proposal)/answer", manager, ["consent": true]))[
+                    "assignmentId"]?.stringValue)
+            let anna = try await environment.token(role: .volunteer, subject: "vol-anna")
+            @Sendable func log(_ token: String, _ workedOn: String, _ hours: Double) async throws -> TestResponse {
+                try await desk.call(
+                    .post, "/v1/assignments/\(assignmentId)/hours", token, ["workedOn": .string(workedOn), "hours": .number(hours)])
+            }
+
+            // Two entries, by the volunteer and by the coordinator; refused ones publish nothing.
+            let first = try await log(anna, "2026-11-21", 2.5)
+            #expect(first.status == .created)
+            #expect(try await log(anna, "2026-11-24", 1).status == .badRequest)
+            #expect(try await log(manager, "2026-11-22", 1).status == .forbidden)
+            clock.set(Self.start.addingTimeInterval(3600))
+            let second = try await log(desk.coordinator, "2026-11-23", 0.75)
+            #expect(second.status == .created)
+            #expect(try await desk.call(.post, "/v1/assignments/\(assignmentId)/end", manager, ["reason": "goal-reached"]).status == .ok)
+            #expect(try await log(anna, "2026-11-24", 1).status == .badRequest)
+            clock.set(Self.start.addingTimeInterval(2 * Self.day))
+            #expect(try await log(anna, "2026-11-24", 1).status == .conflict)  // after the assignment ended
+
+            let events = try await publishedEvents(.volunteerHoursLogged, by: "volunteers", on: Topic.volunteers, from: environment)
+            let logged = try events.map { try $0.data.decode(VolunteerHoursLogged.self) }
+            let ids = try [first, second].map { try #require(UUID(uuidString: try desk.json($0)["id"]?.stringValue ?? "")) }
+            let assignment = try #require(UUID(uuidString: assignmentId))
+            let helpRequest = try #require(UUID(uuidString: requestId))
+            #expect(
+                logged == [
+                    VolunteerHoursLogged(
+                        hoursId: ids[0], assignmentId: assignment, helpRequestId: helpRequest, caseId: caseId,
+                        volunteerId: "vol-anna", area: "borsele", workedOn: "2026-11-21", hours: 2.5, at: Self.start),
+                    VolunteerHoursLogged(
+                        hoursId: ids[1], assignmentId: assignment, helpRequestId: helpRequest, caseId: caseId,
+                        volunteerId: "vol-anna", area: "borsele", workedOn: "2026-11-23", hours: 0.75,
+                        at: Self.start.addingTimeInterval(3600)),
+                ])
+            // Keyed by the case, like every event about one family.
+            #expect(events.allSatisfy { $0.subject == caseId.uuidString.lowercased() && $0.source == "/samenplan/volunteers" })
+        }
+    }
+
     @Test func theCaseConsultationMeetsOnItsRhythmWithItsAgenda() async throws {
         let clock = ManualWallClock(Self.start)
         try await withVolunteers(clock: clock) { environment, client in

@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import NIOCore
+import PostgresNIO
 import SamenplanDomain
 import SamenplanKafka
 import SamenplanServer
@@ -35,6 +36,11 @@ private func runNested<T: Sendable>(
 
 struct NotReady: Error, CustomStringConvertible {
     var description: String { "a service did not become ready within 30 s" }
+}
+
+struct OutboxNotSent: Error, CustomStringConvertible {
+    var service: String
+    var description: String { "the \(service) outbox still had unsent events after 30 s" }
 }
 
 /// An HTTP receiver on a real loopback port that records every request, for webhook tests.
@@ -116,6 +122,25 @@ public func readTopic(
     }
     await consumer.close()
     return messages
+}
+
+/// The events of `type` that `service` published on `topic`, read back from the topic once
+/// the service's outbox has nothing left to send: what a consumer of the topic gets.
+public func publishedEvents(
+    _ type: EventType, by service: String, on topic: String, from environment: TestEnvironment
+) async throws -> [CloudEvent] {
+    let total = try await eventuallyValue(timeout: .seconds(30)) {
+        try await environment.withAdminClient { client -> Int? in
+            let unsent = try await client.count(
+                PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(service).outbox WHERE sent_at IS NULL"))
+            guard unsent == 0 else { return nil }
+            return try await client.count(
+                PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(service).outbox WHERE topic = '\(topic)'"))
+        }
+    }
+    guard let total else { throw OutboxNotSent(service: service) }
+    return try await readTopic(topic, from: environment, atLeast: total).compactMap(\.event)
+        .filter { $0.type == type.rawValue }
 }
 
 extension KafkaMessage {

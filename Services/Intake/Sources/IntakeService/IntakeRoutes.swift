@@ -73,20 +73,23 @@ enum IntakeRoutes {
             if caller.role == .teamLead, !Set(areas).isSubset(of: caller.areas) {
                 throw Problem.forbidden("A team lead registers managers only for their own areas.")
             }
+            // Without a team given, the manager's first area names it.
+            let team = manager.team?.lowercased() ?? areas[0]
             try await database.transaction { connection in
                 try await connection.query(
                     """
-                    INSERT INTO managers (id, display_name, areas, max_caseload)
-                    VALUES (\(manager.id), \(manager.displayName), \(areas), \(manager.maxCaseload))
+                    INSERT INTO managers (id, display_name, areas, max_caseload, team)
+                    VALUES (\(manager.id), \(manager.displayName), \(areas), \(manager.maxCaseload), \(team))
                     ON CONFLICT (id) DO UPDATE SET display_name = excluded.display_name, areas = excluded.areas,
-                                                   max_caseload = excluded.max_caseload
+                                                   max_caseload = excluded.max_caseload, team = excluded.team
                     """, logger: context.logger)
                 let events = EventContext(connection: connection, logger: context.logger, source: source)
                 // Notifications learns of the manager as a recipient.
                 try await events.emit(
                     .managerRegistered,
                     payload: ManagerRegistered(
-                        managerId: manager.id, areas: areas, maxCaseload: manager.maxCaseload, at: environment.clock.now()),
+                        managerId: manager.id, areas: areas, maxCaseload: manager.maxCaseload, at: environment.clock.now(),
+                        team: team),
                     on: Topic.intake, key: manager.id, traceparent: nil)
                 // New room serves the waiting families of the manager's areas at once.
                 try await CaseEvents.placeFreed(
@@ -95,6 +98,7 @@ enum IntakeRoutes {
             }
             var stored = manager
             stored.areas = areas
+            stored.team = team
             return try jsonResponse(.created, try JSON(encoding: stored))
         }
 
@@ -106,16 +110,16 @@ enum IntakeRoutes {
             var last: String?
             let rows = try await database.client.query(
                 """
-                SELECT m.id, m.display_name, m.areas, m.max_caseload, count(c.id)::bigint
+                SELECT m.id, m.display_name, m.areas, m.max_caseload, count(c.id)::bigint, m.team
                 FROM managers m LEFT JOIN cases c ON c.manager_id = m.id AND c.status = 'open'
                 WHERE (\(page.after)::text IS NULL OR m.id > \(page.after)::text)
                   AND (\(areaFilter)::text[] IS NULL OR m.areas && \(areaFilter)::text[])
                 GROUP BY m.id ORDER BY m.id LIMIT \(page.limit)
                 """, logger: context.logger)
-            for try await (id, name, areas, maxCaseload, open) in rows.decode((String, String, [String], Int, Int64).self) {
+            for try await (id, name, areas, maxCaseload, open, team) in rows.decode((String, String, [String], Int, Int64, String).self) {
                 managers.append(
                     .object([
-                        "id": .string(id), "displayName": .string(name), "areas": .array(areas.map(JSON.string)),
+                        "id": .string(id), "displayName": .string(name), "areas": .array(areas.map(JSON.string)), "team": .string(team),
                         "maxCaseload": .number(Double(maxCaseload)), "openCases": .number(Double(open)),
                         "freePlaces": .number(Double(max(0, Int64(maxCaseload) - open))),
                     ]))
@@ -175,9 +179,14 @@ struct ManagerRegistration: Codable, Sendable {
     var displayName: String
     var areas: [String]
     var maxCaseload: Int
+    /// The team the manager belongs to, for figures per team; the first area when not given.
+    var team: String?
 
     var problems: [Problem.Item] {
         var problems: [Problem.Item] = []
+        if let team, team.wholeMatch(of: /[A-Za-z0-9._-]{1,64}/) == nil {
+            problems.append(.init(rule: "pattern", pointer: "/team", detail: "1–64 letters, digits, '.', '_' or '-'"))
+        }
         if id.wholeMatch(of: /[A-Za-z0-9._-]{1,64}/) == nil {
             problems.append(.init(rule: "pattern", pointer: "/id", detail: "1–64 letters, digits, '.', '_' or '-'"))
         }

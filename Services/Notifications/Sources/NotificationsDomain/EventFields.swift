@@ -109,7 +109,7 @@ public enum EventFields {
         let problem = ReferralRejected.Problem(rule: "child-required", pointer: "/members", detail: "no child")
         let planVersion = PlanVersionChanged(
             caseId: caseId, version: 2, area: "noord", managerId: "m-1", goals: 3, safetyAgreements: 1, by: "tl-1",
-            at: instant)
+            at: instant, talentsMovedOn: 1)
         let endingStep = CaseEndingStep(
             caseId: caseId, area: "noord", managerId: "m-1", by: "m-1", at: instant, childrenSafe: true)
         let reminder = EvaluationReminder(
@@ -152,7 +152,7 @@ public enum EventFields {
             ),
             (
                 .managerRegistered,
-                ManagerRegistered(managerId: "m-1", areas: ["noord"], maxCaseload: 20, at: instant)
+                ManagerRegistered(managerId: "m-1", areas: ["noord"], maxCaseload: 20, at: instant, team: "team-noord")
             ),
             (
                 .courtOrderEnding,
@@ -208,6 +208,12 @@ public enum EventFields {
             (.handoverDeclined, endingStep),
             (.followUpDue, FollowUpDue(caseId: caseId, area: "noord", managerId: "m-1", months: 6, closedAt: instant)),
             (
+                .followUpRecorded,
+                FollowUpRecorded(
+                    caseId: caseId, area: "noord", managerId: "m-1", months: 6, dueOn: "2026-09-02",
+                    heldOn: "2026-09-10", at: instant)
+            ),
+            (
                 .helpRequestRaised,
                 HelpRequestRaised(
                     helpRequestId: otherId, caseId: caseId, area: "noord", managerId: "m-1", kind: "practical",
@@ -235,6 +241,12 @@ public enum EventFields {
                 CaseConsultationDue(
                     consultationId: otherId, area: "noord", meetsOn: day, nextOn: day, familiesWithVolunteers: [caseId],
                     openConcerns: 1, unmatchedRequests: [otherId])
+            ),
+            (
+                .volunteerHoursLogged,
+                VolunteerHoursLogged(
+                    hoursId: otherId, assignmentId: otherId, helpRequestId: otherId, caseId: caseId, volunteerId: "v-1",
+                    area: "noord", workedOn: "2026-03-01", hours: 2.5, at: instant)
             ),
         ]
     }

@@ -39,6 +39,10 @@ enum CaseAccess {
         case decide
         /// Accept or decline the handover: the neighbourhood team of its area, an admin.
         case answerHandover
+        /// Record a follow-up held after closing: whoever may see the case, so its last
+        /// manager (who joins the visit) or the team lead of its area (who keeps the area's
+        /// record when the manager has moved on), or an admin.
+        case recordFollowUp
     }
 
     /// The case, or the problem to answer with: 404 when it does not exist or the caller may
@@ -61,7 +65,7 @@ enum CaseAccess {
         let visible = caller.maySeeCase(managedBy: managerId, inArea: area)
         let allowed =
             switch purpose {
-            case .read: visible
+            case .read, .recordFollowUp: visible
             case .manage: caller.role == .admin || (caller.role == .familyManager && caller.subject == managerId)
             case .decide: caller.role == .admin || (caller.role == .teamLead && caller.areas.contains(area))
             case .answerHandover:

@@ -14,18 +14,21 @@ enum FollowUps {
     static let defaultMonths = [6, 12]
 
     static func schedule(caseId: UUID, closedAt: Date, on connection: PostgresConnection, logger: Logger) async throws {
-        let months = try await connection.query(
-            "SELECT follow_up_months FROM continuation_plans WHERE case_id = \(caseId)", logger: logger
-        ).collect().first?.decode([Int].self) ?? defaultMonths
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = EvaluationClock.timeZone
+        let months = try await agreedMonths(caseId: caseId, on: connection, logger: logger)
         try await Timers.schedule(
             months.map { month in
                 TimerEntry(
                     kind: kind, subject: "\(caseId.uuidString.lowercased())/\(month)",
-                    dueAt: calendar.date(byAdding: .month, value: month, to: closedAt)!,
+                    dueAt: FollowUpCalendar.dueAt(closedAt: closedAt, months: month),
                     payload: ["months": .number(Double(month)), "closedAt": .string(Timestamp.format(closedAt))])
             }, on: connection, logger: logger)
+    }
+
+    /// The follow-ups the case's continuation plan agreed (the defaults without one).
+    static func agreedMonths(caseId: UUID, on connection: PostgresConnection, logger: Logger) async throws -> [Int] {
+        try await connection.query(
+            "SELECT follow_up_months FROM continuation_plans WHERE case_id = \(caseId)", logger: logger
+        ).collect().first?.decode([Int].self) ?? defaultMonths
     }
 }
 

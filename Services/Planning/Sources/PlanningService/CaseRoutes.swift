@@ -38,6 +38,7 @@ enum CaseRoutes {
         PlanRoutes.add(to: group, environment: environment, evaluationClock: evaluationClock)
         EvaluationRoutes.add(to: group, environment: environment, clock: evaluationClock)
         CaseEndingRoutes.add(to: group, environment: environment, evaluationClock: evaluationClock)
+        FollowUpRoutes.add(to: group, environment: environment)
         HelpRequests.add(to: group, environment: environment)
         CaseEndingRoutes.addHandoverList(to: group, environment: environment)
     }

@@ -180,7 +180,10 @@ enum PlanRoutes {
                     payload: PlanVersionChanged(
                         caseId: id, version: number, area: found.area, managerId: found.managerId,
                         goals: version.content.goals.count, safetyAgreements: version.content.safetyAgreements.count,
-                        by: caller.subject, at: now),
+                        by: caller.subject, at: now,
+                        // Compared with the plan in effect until now; a version sent back moved nothing.
+                        talentsMovedOn: version.status == "approved"
+                            ? version.content.talentsMovedOn(since: previous?.content) : nil),
                     on: Topic.planning, key: id.uuidString.lowercased(), traceparent: nil)
                 return try Response.json(.object(version.json(withContent: false)))
             }

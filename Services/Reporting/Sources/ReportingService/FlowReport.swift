@@ -18,6 +18,7 @@ struct FlowReport: Sendable {
     var period: ReportPeriod
     var areas: [String]?
     var managerId: String?
+    var team: String?
     var referrals = 0
     var reReferrals = 0
     var closures = 0
@@ -28,16 +29,17 @@ struct FlowReport: Sendable {
     static let phases = ["connect", "support", "secure"]
 
     static func compute(
-        period: ReportPeriod, areas: [String]?, managerId: String?, on connection: PostgresConnection, logger: Logger
+        period: ReportPeriod, areas: [String]?, managerId: String?, team: String? = nil, on connection: PostgresConnection, logger: Logger
     ) async throws -> FlowReport {
         let (from, to) = period.bounds
-        var report = FlowReport(period: period, areas: areas, managerId: managerId)
+        var report = FlowReport(period: period, areas: areas, managerId: managerId, team: team)
         // One filter for every figure: the case's area and its (latest) manager.
         let counts = try await connection.query(
             """
             WITH c AS (
                 SELECT * FROM case_projection
                 WHERE (\(areas)::text[] IS NULL OR area = ANY(\(areas)::text[]))
+                  AND (\(team)::text IS NULL OR manager_id IN (SELECT manager_id FROM manager_facts WHERE team = \(team)::text))
                   AND (\(managerId)::text IS NULL OR manager_id = \(managerId)::text))
             SELECT
                 (SELECT count(*) FROM referral_facts r JOIN c USING (case_id) WHERE r.accepted_at >= \(from) AND r.accepted_at < \(to)),
@@ -59,6 +61,7 @@ struct FlowReport: Sendable {
             WITH c AS (
                 SELECT case_id FROM case_projection
                 WHERE (\(areas)::text[] IS NULL OR area = ANY(\(areas)::text[]))
+                  AND (\(team)::text IS NULL OR manager_id IN (SELECT manager_id FROM manager_facts WHERE team = \(team)::text))
                   AND (\(managerId)::text IS NULL OR manager_id = \(managerId)::text)),
             spans AS (
                 SELECT e.case_id, e.phase, e.entered_at,
@@ -127,7 +130,7 @@ struct FlowReport: Sendable {
         }
         return .object([
             "period": .string(period.description), "areas": areas.map { .array($0.map(JSON.string)) } ?? .null,
-            "managerId": managerId.map(JSON.string) ?? .null,
+            "managerId": managerId.map(JSON.string) ?? .null, "team": team.map(JSON.string) ?? .null,
             "suppressedBelow": threshold.map { .number(Double($0)) } ?? .null,
             "referrals": find("referrals"), "reReferrals": find("re-referrals"), "closures": find("closures"),
             "closuresWithHandover": find("closures-with-handover"), "days": .object(days),

@@ -8,7 +8,7 @@ import SamenplanDomain
 /// reached. Aggregates only.
 enum OutcomesReport {
     static func compute(
-        period: ReportPeriod, areas: [String]?, managerId: String?, now: Date, on connection: PostgresConnection,
+        period: ReportPeriod, areas: [String]?, managerId: String?, team: String? = nil, now: Date, on connection: PostgresConnection,
         logger: Logger
     ) async throws -> FigureTable {
         let (from, to) = period.bounds
@@ -18,6 +18,7 @@ enum OutcomesReport {
             WITH c AS (
                 SELECT case_id, opened_at, (opened_at AT TIME ZONE \(zone))::date AS started_on FROM case_projection
                 WHERE (\(areas)::text[] IS NULL OR area = ANY(\(areas)::text[]))
+                  AND (\(team)::text IS NULL OR manager_id IN (SELECT manager_id FROM manager_facts WHERE team = \(team)::text))
                   AND (\(managerId)::text IS NULL OR manager_id = \(managerId)::text)),
             spans AS (
                 SELECT e.case_id, e.phase, (e.entered_at AT TIME ZONE \(zone))::date AS entered_on,

@@ -127,6 +127,13 @@ public struct ProjectionRebuild: Sendable {
         var targetHigh: Int64
         var read: Int64 = 0
         var skipped: Int64 = 0
+        /// The next offset to read, per partition read so far.
+        var positions: [Partition: Int64] = [:]
+    }
+
+    struct Partition: Hashable {
+        var topic: String
+        var partition: Int32
     }
 
     /// Empties `reporting_next` and creates the tables there from reporting's migrations;
@@ -163,13 +170,12 @@ public struct ProjectionRebuild: Sendable {
     private func replay(
         until ranges: [KafkaPartitionRange], counts: inout Counts, progress: @Sendable (Progress) -> Void
     ) async throws {
-        struct Partition: Hashable {
-            var topic: String
-            var partition: Int32
-        }
         var pending: [Partition: Int64] = [:]
         for range in ranges where range.messageCount > 0 {
-            pending[Partition(topic: range.topic, partition: range.partition)] = range.high
+            let partition = Partition(topic: range.topic, partition: range.partition)
+            // Read past already (an earlier stage of this rebuild)?
+            if let next = counts.positions[partition], next >= range.high { continue }
+            pending[partition] = range.high
         }
         while !pending.isEmpty {
             let messages = try await consumer.nextBatch(maximum: 2000)
@@ -178,6 +184,7 @@ public struct ProjectionRebuild: Sendable {
             counts.read += Int64(messages.count)
             for message in messages {
                 let partition = Partition(topic: message.topic, partition: message.partition)
+                counts.positions[partition] = max(counts.positions[partition] ?? 0, message.offset + 1)
                 if let high = pending[partition], message.offset + 1 >= high { pending[partition] = nil }
             }
             progress(Progress(read: counts.read, total: max(counts.total, counts.read)))

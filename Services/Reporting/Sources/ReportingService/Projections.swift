@@ -35,7 +35,7 @@ enum ProjectionWriter {
     /// reporting's migrations create; a rebuild checks that.
     static let tables = [
         "case_projection", "phase_entries", "referral_facts", "evaluation_facts", "placement_facts", "nuisance_facts",
-        "goal_facts", "volunteer_facts", "help_request_facts", "assignment_facts",
+        "goal_facts", "volunteer_facts", "help_request_facts", "assignment_facts", "manager_facts",
     ]
 
     static func write(_ batch: ProjectionBatch, on connection: PostgresConnection, logger: Logger) async throws {
@@ -158,6 +158,16 @@ enum ProjectionWriter {
                     started_at = COALESCE(a.started_at, excluded.started_at),
                     ended_at = COALESCE(a.ended_at, excluded.ended_at),
                     end_reason = COALESCE(a.end_reason, excluded.end_reason)
+                """, logger: logger)
+        }
+        if !batch.managers.isEmpty {
+            try await connection.query(
+                """
+                INSERT INTO manager_facts AS m (manager_id, team, registered_at)
+                SELECT * FROM jsonb_to_recordset(\(try rows(Array(batch.managers.values)))::jsonb)
+                    AS r(manager_id text, team text, registered_at timestamptz)
+                ON CONFLICT (manager_id) DO UPDATE SET team = excluded.team, registered_at = excluded.registered_at
+                WHERE m.registered_at <= excluded.registered_at
                 """, logger: logger)
         }
     }

@@ -17,7 +17,7 @@ enum ReportRoutes {
             let (period, areas) = (asked.period, asked.areas)
             let report = try await database.client.withConnection { connection in
                 try await FlowReport.compute(
-                    period: period, areas: areas, managerId: asked.managerId, on: connection, logger: context.logger)
+                    period: period, areas: areas, managerId: asked.managerId, team: asked.team, on: connection, logger: context.logger)
             }
             let threshold = asked.external ? suppressBelow : nil
             let shown = threshold.map { report.suppressed(below: $0) } ?? report
@@ -29,7 +29,7 @@ enum ReportRoutes {
             let asked = try ReportQuery(request, caller: try context.require(.analyst, .teamLead, .admin))
             let table = try await database.client.withConnection { connection in
                 try await OutcomesReport.compute(
-                    period: asked.period, areas: asked.areas, managerId: asked.managerId, now: clock.now(), on: connection,
+                    period: asked.period, areas: asked.areas, managerId: asked.managerId, team: asked.team, now: clock.now(), on: connection,
                     logger: context.logger)
             }
             return try asked.answer(request, table, suppressBelow: suppressBelow)
@@ -49,7 +49,7 @@ enum ReportRoutes {
             let asked = try ReportQuery(request, caller: try context.require(.analyst, .teamLead, .admin))
             let report = try await database.client.withConnection { connection in
                 try await RhythmReport.compute(
-                    period: asked.period, areas: asked.areas, managerId: asked.managerId, now: clock.now(), on: connection,
+                    period: asked.period, areas: asked.areas, managerId: asked.managerId, team: asked.team, now: clock.now(), on: connection,
                     logger: context.logger)
             }
             return try asked.answer(request, report.table, suppressBelow: suppressBelow)
@@ -85,6 +85,18 @@ enum ReportRoutes {
             for try await (manager, count) in managers.decode((String, Int64).self) {
                 byManager.append(.object(["managerId": .string(manager), "openCases": .number(Double(count))]))
             }
+            // Per team: the open cases of the team's managers (a manager's team comes from intake).
+            var byTeam: [JSON] = []
+            for try await (team, count) in try await database.client.query(
+                """
+                SELECT m.team, count(*)::bigint FROM case_projection p JOIN manager_facts m USING (manager_id)
+                WHERE COALESCE(p.phase, 'connect') <> 'closed'
+                  AND (\(areaFilter)::text[] IS NULL OR p.area = ANY(\(areaFilter)::text[]))
+                GROUP BY 1 ORDER BY 1
+                """, logger: context.logger
+            ).decode((String, Int64).self) {
+                byTeam.append(.object(["team": .string(team), "openCases": .number(Double(count))]))
+            }
             var byFramework: [JSON] = []
             for try await (area, framework, count) in try await database.client.query(
                 """
@@ -115,7 +127,7 @@ enum ReportRoutes {
                     ]))
             }
             let body = JSON.object([
-                "byAreaAndPhase": .array(byAreaAndPhase), "byManager": .array(byManager),
+                "byAreaAndPhase": .array(byAreaAndPhase), "byManager": .array(byManager), "byTeam": .array(byTeam),
                 "byAreaAndFramework": .array(byFramework), "queues": .array(queues),
             ])
             return try .json(body)
@@ -123,12 +135,14 @@ enum ReportRoutes {
     }
 }
 
-/// What a report is asked for: `period` (required), `area` (repeatable), `managerId` and
-/// `scope` (`internal`, or `external` for figures that leave the organisation).
+/// What a report is asked for: `period` (required), `area` (repeatable), `managerId`, `team`
+/// and `scope` (`internal`, or `external` for figures that leave the organisation).
 struct ReportQuery {
     var period: ReportPeriod
     var areas: [String]?
     var managerId: String?
+    /// The team of the managers whose cases count (intake's `manager.registered`).
+    var team: String?
     var external: Bool
 
     init(_ request: Request, caller: Identity) throws {
@@ -156,6 +170,7 @@ struct ReportQuery {
         self.period = period
         self.areas = areas
         self.managerId = query.get("managerId")
+        self.team = query.get("team")?.lowercased()
         self.external = scope == "external"
     }
 
@@ -165,7 +180,7 @@ struct ReportQuery {
         let shown = table.suppressed(below: threshold)
         let json = shown.json(into: [
             "period": .string(period.description), "areas": areas.map { .array($0.map(JSON.string)) } ?? .null,
-            "managerId": managerId.map(JSON.string) ?? .null, "suppressedBelow": threshold.map { .number(Double($0)) } ?? .null,
+            "managerId": managerId.map(JSON.string) ?? .null, "team": team.map(JSON.string) ?? .null, "suppressedBelow": threshold.map { .number(Double($0)) } ?? .null,
         ])
         return try Self.answer(request, json: json, csv: shown.csv(period: period))
     }

@@ -17,7 +17,7 @@ struct RhythmReport: Sendable {
     static let withinDays = 56
 
     static func compute(
-        period: ReportPeriod, areas: [String]?, managerId: String?, now: Date, on connection: PostgresConnection,
+        period: ReportPeriod, areas: [String]?, managerId: String?, team: String? = nil, now: Date, on connection: PostgresConnection,
         logger: Logger
     ) async throws -> RhythmReport {
         let (from, to) = period.bounds
@@ -28,6 +28,7 @@ struct RhythmReport: Sendable {
             WITH c AS (
                 SELECT case_id, phase FROM case_projection
                 WHERE (\(areas)::text[] IS NULL OR area = ANY(\(areas)::text[]))
+                  AND (\(team)::text IS NULL OR manager_id IN (SELECT manager_id FROM manager_facts WHERE team = \(team)::text))
                   AND (\(managerId)::text IS NULL OR manager_id = \(managerId)::text)),
             support AS (
                 SELECT case_id, (max(entered_at) AT TIME ZONE \(zone))::date AS since

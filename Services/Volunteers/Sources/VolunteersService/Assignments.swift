@@ -247,6 +247,14 @@ enum AssignmentRoutes {
                     INSERT INTO hours (id, assignment_id, worked_on, hours, logged_by, logged_at)
                     VALUES (\(hoursId), \(found.id), \(workedOn.description)::date, \(logged.hours)::numeric, \(caller.subject), \(now))
                     """, logger: context.logger)
+                // Reporting adds the hours up; the entry's id lets it count a redelivered one once.
+                try await EventContext(connection: connection, logger: context.logger, source: source).emit(
+                    .volunteerHoursLogged,
+                    payload: VolunteerHoursLogged(
+                        hoursId: hoursId, assignmentId: found.id, helpRequestId: found.helpRequestId, caseId: found.caseId,
+                        volunteerId: found.volunteerId, area: found.area, workedOn: workedOn.description, hours: logged.hours,
+                        at: now),
+                    on: Topic.volunteers, key: found.caseId.uuidString.lowercased(), traceparent: nil)
                 return try Response.json(
                     .object([
                         "id": .string(hoursId.uuidString.lowercased()), "workedOn": .string(workedOn.description),

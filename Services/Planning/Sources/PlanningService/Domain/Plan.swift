@@ -184,3 +184,31 @@ extension PlanContent {
     }
 }
 
+extension PlanContent {
+    /// How many of this plan's talents stand at a further ILW stage (inspire → learn → work)
+    /// than in `previous`, the version approved before it (nil when this is the first, which
+    /// therefore moves none on). A talent is a member and a talent: the member by reference,
+    /// the talent's name trimmed and without regard to case, so retyping "Voetbal" as
+    /// "voetbal" does not lose it. A talent `previous` does not have is new, not moved on; one
+    /// that went back a stage is not counted either. A talent listed twice in a version counts
+    /// once, at its furthest stage.
+    public func talentsMovedOn(since previous: PlanContent?) -> Int {
+        guard let previous else { return 0 }
+        let before = previous.furthestStages
+        return furthestStages.filter { key, stage in before[key].map { stage > $0 } ?? false }.count
+    }
+
+    private struct TalentKey: Hashable {
+        var memberRef: String
+        var talent: String
+
+        init(_ talent: Talent) {
+            memberRef = talent.memberRef.trimmingCharacters(in: .whitespacesAndNewlines)
+            self.talent = talent.talent.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        }
+    }
+
+    private var furthestStages: [TalentKey: TalentStage] {
+        Dictionary(talents.map { (TalentKey($0), $0.stage) }, uniquingKeysWith: { max($0, $1) })
+    }
+}

@@ -21,17 +21,20 @@ struct ProjectionBatch: Sendable {
     var volunteers: [String: VolunteerFact] = [:]
     var helpRequests: [UUID: HelpRequestFact] = [:]
     var assignments: [UUID: AssignmentFact] = [:]
+    var managers: [String: ManagerFact] = [:]
 
     /// The event types projected; the others of the suite are ignored.
     static let projectedTypes: Set<EventType> = [
         .caseOpened, .caseAssigned, .caseQueued, .casePhaseChanged, .referralAccepted, .handoverAccepted,
         .evaluationRecorded, .placementRecorded, .nuisanceRecorded, .goalChanged, .volunteerRegistered,
         .volunteerStatusChanged, .helpRequestRaised, .volunteerAssignmentStarted, .volunteerAssignmentEnded,
+        .managerRegistered,
     ]
 
     var isEmpty: Bool {
         cases.isEmpty && phaseEntries.isEmpty && referrals.isEmpty && evaluations.isEmpty && placements.isEmpty
             && nuisanceReports.isEmpty && goals.isEmpty && volunteers.isEmpty && helpRequests.isEmpty && assignments.isEmpty
+            && managers.isEmpty
     }
 
     /// Adds one event's facts. Throws `PermanentEventFailure` when its data breaks its
@@ -117,6 +120,14 @@ struct ProjectionBatch: Sendable {
                 // The first volunteer who started ends the wait for a match.
                 mergeHelpRequest(HelpRequestFact(helpRequestId: change.helpRequestId, caseId: change.caseId, matchedAt: change.at))
             }
+        case .managerRegistered:
+            let registered = try event.payload(as: ManagerRegistered.self)
+            // Before teams were published, a manager's first area named the team.
+            let fact = ManagerFact(
+                managerId: registered.managerId, team: (registered.team ?? registered.areas.first ?? "unknown").lowercased(),
+                registeredAt: registered.at)
+            if let known = managers[fact.managerId], known.registeredAt > fact.registeredAt { break }
+            managers[fact.managerId] = fact
         default:
             break
         }
@@ -271,4 +282,10 @@ struct AssignmentFact: Sendable, Equatable, Encodable {
         merged.endReason = endReason ?? other.endReason
         return merged
     }
+}
+
+struct ManagerFact: Sendable, Equatable, Encodable {
+    var managerId: String
+    var team: String
+    var registeredAt: Date
 }
