@@ -56,10 +56,18 @@ def main() -> int:
                 per_topic[topic].append(event)
         started = time.time()
         for topic, events in per_topic.items():
-            subprocess.run(["kcat", "-P", "-b", bench.bootstrap, "-t", topic], input="\n".join(events) + "\n",
-                           text=True, check=True)
+            # acks=all, and kcat exits non-zero when a message could not be delivered.
+            subprocess.run(["kcat", "-P", "-b", bench.bootstrap, "-t", topic, "-X", "acks=all"],
+                           input="\n".join(events) + "\n", text=True, check=True, stdout=subprocess.DEVNULL)
         print(f"bench: published {args.events} events to {len(per_topic)} topics in {time.time() - started:.1f} s",
               flush=True)
+        # Every event must be on its topic before the measurement means anything.
+        for topic, events in per_topic.items():
+            stored = subprocess.run(["kcat", "-C", "-b", bench.bootstrap, "-t", topic, "-e", "-q", "-o", "beginning"],
+                                    capture_output=True, text=True, check=True).stdout.count("\n")
+            if stored != len(events):
+                print(f"bench: {topic} holds {stored} of {len(events)} events; publishing lost some", file=sys.stderr)
+                return 1
 
         # 2. The live projection.
         service = bench.service("reporting", PORT)

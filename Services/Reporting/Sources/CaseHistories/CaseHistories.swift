@@ -131,7 +131,7 @@ struct History {
         let (intake, planning, volunteers) = ("/samenplan/intake", "/samenplan/planning", "/samenplan/volunteers")
 
         // Referral and case.
-        let referral = "ref-\(number)"
+        let referral = "ref-\(seed)-\(number)"
         try add(
             Topic.intake, .referralAccepted,
             ReferralAccepted(eventSource: "/referral-desk", eventId: referral, referralId: referral, caseId: caseId, joinedExistingCase: false),
@@ -236,7 +236,7 @@ struct History {
             let on = opened.addingTimeInterval(Double(random.next(upTo: 400) - 200) * Self.day)
             try add(
                 Topic.intake, .nuisanceRecorded,
-                NuisanceRecorded(reportId: "n-\(number)-\(report)", area: area, reportedOn: Self.day(on), category: "noise", caseId: caseId),
+                NuisanceRecorded(reportId: "n-\(seed)-\(number)-\(report)", area: area, reportedOn: Self.day(on), category: "noise", caseId: caseId),
                 at: max(on, opened), source: intake)
         }
 

@@ -25,6 +25,8 @@ struct FlowReport: Sendable {
     var closuresWithHandover = 0
     var daysInPhase: [String: Days] = [:]
     var daysInTotal = Days(cases: 0)
+    /// Families whose wait in an area's queue ended in the period: how many days they waited.
+    var waitedInQueue = Days(cases: 0)
 
     static let phases = ["connect", "support", "secure"]
 
@@ -72,14 +74,21 @@ struct FlowReport: Sendable {
                 WHERE left_at >= \(from) AND left_at < \(to)
                 UNION ALL
                 SELECT 'total', extract(epoch FROM p.closed_at - p.opened_at) / 86400 FROM case_projection p JOIN c USING (case_id)
-                WHERE p.closed_at >= \(from) AND p.closed_at < \(to) AND p.opened_at IS NOT NULL)
+                WHERE p.closed_at >= \(from) AND p.closed_at < \(to) AND p.opened_at IS NOT NULL
+                UNION ALL
+                SELECT 'queue', p.waited_seconds / 86400.0 FROM case_projection p JOIN c USING (case_id)
+                WHERE p.queued_at IS NOT NULL AND p.assigned_at >= \(from) AND p.assigned_at < \(to))
             SELECT phase, count(*)::bigint, percentile_cont(0.5) WITHIN GROUP (ORDER BY days),
                    percentile_cont(0.9) WITHIN GROUP (ORDER BY days)
             FROM days GROUP BY phase
             """, logger: logger
         ).decode((String, Int64, Double?, Double?).self) {
             let days = Days(cases: Int(cases), median: median, p90: p90)
-            if phase == "total" { report.daysInTotal = days } else { report.daysInPhase[phase] = days }
+            switch phase {
+            case "total": report.daysInTotal = days
+            case "queue": report.waitedInQueue = days
+            default: report.daysInPhase[phase] = days
+            }
         }
         return report
     }
@@ -96,6 +105,7 @@ struct FlowReport: Sendable {
         copy.closuresWithHandover = count(closuresWithHandover)
         copy.daysInPhase = daysInPhase.mapValues(days)
         copy.daysInTotal = days(daysInTotal)
+        copy.waitedInQueue = days(waitedInQueue)
         return copy
     }
 
@@ -113,6 +123,9 @@ struct FlowReport: Sendable {
             rows.append(("days-median", phase, days.cases < 0 ? nil : rounded(days.median)))
             rows.append(("days-p90", phase, days.cases < 0 ? nil : rounded(days.p90)))
         }
+        rows.append(("served-from-queue", "", count(waitedInQueue.cases)))
+        rows.append(("waited-days-median", "", waitedInQueue.cases < 0 ? nil : rounded(waitedInQueue.median)))
+        rows.append(("waited-days-p90", "", waitedInQueue.cases < 0 ? nil : rounded(waitedInQueue.p90)))
         return rows
     }
 
@@ -134,6 +147,10 @@ struct FlowReport: Sendable {
             "suppressedBelow": threshold.map { .number(Double($0)) } ?? .null,
             "referrals": find("referrals"), "reReferrals": find("re-referrals"), "closures": find("closures"),
             "closuresWithHandover": find("closures-with-handover"), "days": .object(days),
+            "servedFromQueue": .object([
+                "cases": find("served-from-queue"), "waitedDaysMedian": find("waited-days-median"),
+                "waitedDaysP90": find("waited-days-p90"),
+            ]),
         ])
     }
 

@@ -41,13 +41,18 @@ enum OutcomesReport {
                  WHERE n.reported_on >= started.started_on AND n.reported_on < started.started_on + 183),
                 (SELECT count(*) FROM goal_facts g JOIN c USING (case_id) WHERE g.change = 'reached' AND g.at >= \(from) AND g.at < \(to)),
                 (SELECT count(DISTINCT g.case_id) FROM goal_facts g JOIN c USING (case_id)
-                 WHERE g.change = 'reached' AND g.at >= \(from) AND g.at < \(to))
+                 WHERE g.change = 'reached' AND g.at >= \(from) AND g.at < \(to)),
+                (SELECT COALESCE(sum(t.moved_on), 0)::bigint FROM talent_facts t JOIN c USING (case_id)
+                 WHERE t.approved_at >= \(from) AND t.approved_at < \(to)),
+                (SELECT count(DISTINCT t.case_id) FROM talent_facts t JOIN c USING (case_id)
+                 WHERE t.approved_at >= \(from) AND t.approved_at < \(to) AND t.moved_on > 0)
             """, logger: logger
         ).collect()
         var table = FigureTable()
         guard let row = rows.first else { return table }
-        let (duringSupport, cases, placementsBefore, placementsAfter, nuisanceBefore, nuisanceAfter, goals, goalFamilies) =
-            try row.decode((Int64, Int64, Int64, Int64, Int64, Int64, Int64, Int64).self)
+        let (duringSupport, cases, placementsBefore, placementsAfter, nuisanceBefore, nuisanceAfter, goals, goalFamilies, talents,
+             talentFamilies) =
+            try row.decode((Int64, Int64, Int64, Int64, Int64, Int64, Int64, Int64, Int64, Int64).self)
         table.count("placements-started-during-support", Int(duringSupport))
         table.count("cases-started", Int(cases))
         // Before and after are about the families whose case started in the period.
@@ -56,6 +61,7 @@ enum OutcomesReport {
         table.measure("nuisance-reports", Double(nuisanceBefore), families: Int(cases), breakdown: "before")
         table.measure("nuisance-reports", Double(nuisanceAfter), families: Int(cases), breakdown: "after")
         table.measure("goals-reached", Double(goals), families: Int(goalFamilies))
+        table.measure("talents-moved-on", Double(talents), families: Int(talentFamilies))
         return table
     }
 }
@@ -67,20 +73,27 @@ enum VolunteersReport {
         async throws -> FigureTable
     {
         let (from, to) = period.bounds
+        let zone = CalendarDate.netherlands.identifier
         var table = FigureTable()
         let rows = try await connection.query(
             """
-            WITH r AS (SELECT * FROM help_request_facts WHERE (\(areas)::text[] IS NULL OR area = ANY(\(areas)::text[])))
+            WITH r AS (SELECT * FROM help_request_facts WHERE (\(areas)::text[] IS NULL OR area = ANY(\(areas)::text[]))),
+            period AS (SELECT (\(from) AT TIME ZONE \(zone))::date AS first, (\(to) AT TIME ZONE \(zone))::date AS next)
             SELECT
                 (SELECT count(*) FROM volunteer_facts WHERE status = 'active' AND (\(areas)::text[] IS NULL OR areas && \(areas)::text[])),
                 (SELECT count(*) FROM r WHERE raised_at >= \(from) AND raised_at < \(to)),
                 (SELECT count(*) FROM r WHERE matched_at >= \(from) AND matched_at < \(to)),
                 (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM matched_at - raised_at) / 86400)
-                 FROM r WHERE matched_at >= \(from) AND matched_at < \(to) AND raised_at IS NOT NULL)
+                 FROM r WHERE matched_at >= \(from) AND matched_at < \(to) AND raised_at IS NOT NULL),
+                (SELECT COALESCE(sum(hours), 0)::float8 FROM hours_facts, period
+                 WHERE worked_on >= period.first AND worked_on < period.next AND (\(areas)::text[] IS NULL OR area = ANY(\(areas)::text[]))),
+                (SELECT count(DISTINCT case_id) FROM hours_facts, period
+                 WHERE worked_on >= period.first AND worked_on < period.next AND (\(areas)::text[] IS NULL OR area = ANY(\(areas)::text[])))
             """, logger: logger
         ).collect()
         if let row = rows.first {
-            let (active, raised, matched, median) = try row.decode((Int64, Int64, Int64, Double?).self)
+            let (active, raised, matched, median, hours, hourFamilies) = try row.decode((Int64, Int64, Int64, Double?, Double, Int64).self)
+            table.measure("hours", hours, families: Int(hourFamilies))
             table.count("active-volunteers", Int(active))
             table.count("help-requests-raised", Int(raised))
             table.count("help-requests-matched", Int(matched))

@@ -35,7 +35,8 @@ enum ProjectionWriter {
     /// reporting's migrations create; a rebuild checks that.
     static let tables = [
         "case_projection", "phase_entries", "referral_facts", "evaluation_facts", "placement_facts", "nuisance_facts",
-        "goal_facts", "volunteer_facts", "help_request_facts", "assignment_facts", "manager_facts",
+        "goal_facts", "volunteer_facts", "help_request_facts", "assignment_facts", "manager_facts", "follow_up_facts",
+        "hours_facts", "talent_facts",
     ]
 
     static func write(_ batch: ProjectionBatch, on connection: PostgresConnection, logger: Logger) async throws {
@@ -168,6 +169,38 @@ enum ProjectionWriter {
                     AS r(manager_id text, team text, registered_at timestamptz)
                 ON CONFLICT (manager_id) DO UPDATE SET team = excluded.team, registered_at = excluded.registered_at
                 WHERE m.registered_at <= excluded.registered_at
+                """, logger: logger)
+        }
+        if !batch.followUps.isEmpty {
+            // A due day from planning's record wins over the timer's; a held day stays.
+            try await connection.query(
+                """
+                INSERT INTO follow_up_facts AS f (case_id, months, due_on, held_on)
+                SELECT case_id, months, due_on, held_on
+                FROM jsonb_to_recordset(\(try rows(Array(batch.followUps.values)))::jsonb)
+                    AS r(case_id uuid, months integer, due_on date, due_on_is_recorded boolean, held_on date)
+                ON CONFLICT (case_id, months) DO UPDATE SET
+                    due_on = CASE WHEN excluded.held_on IS NOT NULL OR f.held_on IS NULL AND f.due_on IS NULL
+                                  THEN COALESCE(excluded.due_on, f.due_on) ELSE f.due_on END,
+                    held_on = COALESCE(excluded.held_on, f.held_on)
+                """, logger: logger)
+        }
+        if !batch.hours.isEmpty {
+            try await connection.query(
+                """
+                INSERT INTO hours_facts (hours_id, case_id, area, worked_on, hours)
+                SELECT * FROM jsonb_to_recordset(\(try rows(batch.hours))::jsonb)
+                    AS r(hours_id uuid, case_id uuid, area text, worked_on date, hours double precision)
+                ON CONFLICT DO NOTHING
+                """, logger: logger)
+        }
+        if !batch.talents.isEmpty {
+            try await connection.query(
+                """
+                INSERT INTO talent_facts (case_id, version, moved_on, approved_at)
+                SELECT * FROM jsonb_to_recordset(\(try rows(batch.talents))::jsonb)
+                    AS r(case_id uuid, version integer, moved_on integer, approved_at timestamptz)
+                ON CONFLICT DO NOTHING
                 """, logger: logger)
         }
     }

@@ -12,9 +12,15 @@ struct RhythmReport: Sendable {
     var evaluationsOnTime = 0
     var overdueNow = 0
     var inSupportNow = 0
+    var followUpsDue = 0
+    var followUpsOnTime = 0
+    /// Due, not held yet, and still within the grace weeks: neither on time nor late yet.
+    var followUpsOpen = 0
 
     /// The method's rhythm: an evaluation with everyone at least every 8 weeks.
     static let withinDays = 56
+    /// A follow-up counts as on time when held at the latest 4 weeks after the day it was due.
+    static let followUpGraceDays = 28
 
     static func compute(
         period: ReportPeriod, areas: [String]?, managerId: String?, team: String? = nil, now: Date, on connection: PostgresConnection,
@@ -36,7 +42,10 @@ struct RhythmReport: Sendable {
             held AS (
                 SELECT e.case_id, e.held_on, lag(e.held_on) OVER (PARTITION BY e.case_id ORDER BY e.held_on) AS previous
                 FROM evaluation_facts e JOIN c USING (case_id)),
-            last AS (SELECT case_id, max(held_on) AS held_on FROM evaluation_facts GROUP BY case_id)
+            last AS (SELECT case_id, max(held_on) AS held_on FROM evaluation_facts GROUP BY case_id),
+            follow_ups AS (
+                SELECT f.* FROM follow_up_facts f JOIN c USING (case_id)
+                WHERE f.due_on >= (\(from) AT TIME ZONE \(zone))::date AND f.due_on < (\(to) AT TIME ZONE \(zone))::date)
             SELECT
                 (SELECT count(*) FROM held WHERE held_on >= (\(from) AT TIME ZONE \(zone))::date AND held_on < (\(to) AT TIME ZONE \(zone))::date),
                 (SELECT count(*) FROM held LEFT JOIN support USING (case_id)
@@ -45,11 +54,18 @@ struct RhythmReport: Sendable {
                 (SELECT count(*) FROM c JOIN support USING (case_id) LEFT JOIN last USING (case_id)
                  WHERE c.phase = 'support'
                    AND (\(now) AT TIME ZONE \(zone))::date - GREATEST(support.since, COALESCE(last.held_on, support.since)) > \(withinDays)),
-                (SELECT count(*) FROM c WHERE c.phase = 'support')
+                (SELECT count(*) FROM c WHERE c.phase = 'support'),
+                (SELECT count(*) FROM follow_ups),
+                (SELECT count(*) FROM follow_ups WHERE held_on <= due_on + \(followUpGraceDays)::int),
+                (SELECT count(*) FROM follow_ups WHERE held_on IS NULL AND (\(now) AT TIME ZONE \(zone))::date <= due_on + \(followUpGraceDays)::int)
             """, logger: logger
         ).collect()
         if let row = rows.first {
-            let (evaluations, onTime, overdue, inSupport) = try row.decode((Int64, Int64, Int64, Int64).self)
+            let (evaluations, onTime, overdue, inSupport, followUpsDue, followUpsOnTime, followUpsOpen) =
+                try row.decode((Int64, Int64, Int64, Int64, Int64, Int64, Int64).self)
+            report.followUpsDue = Int(followUpsDue)
+            report.followUpsOnTime = Int(followUpsOnTime)
+            report.followUpsOpen = Int(followUpsOpen)
             report.evaluations = Int(evaluations)
             report.evaluationsOnTime = Int(onTime)
             report.overdueNow = Int(overdue)
@@ -66,7 +82,18 @@ struct RhythmReport: Sendable {
         table.measure("evaluations-on-time-percent", onTimePercent, families: evaluations, key: "onTimePercent")
         table.count("overdue-now", overdueNow)
         table.count("in-support-now", inSupportNow)
+        table.count("follow-ups-due", followUpsDue)
+        table.measure("follow-ups-on-time", Double(followUpsOnTime), families: followUpsDue)
+        table.measure("follow-ups-still-open", Double(followUpsOpen), families: followUpsDue)
+        table.measure("follow-ups-on-time-percent", followUpsOnTimePercent, families: followUpsDue, key: "followUpsOnTimePercent")
         return table
+    }
+
+    /// Follow-ups on time as a share of those due whose grace weeks are over or that were
+    /// held, one decimal; nil when there are none.
+    var followUpsOnTimePercent: Double? {
+        let judged = followUpsDue - followUpsOpen
+        return judged <= 0 ? nil : (Double(followUpsOnTime) * 1000 / Double(judged)).rounded() / 10
     }
 
     /// The share on time in percent, one decimal; nil without evaluations.

@@ -22,19 +22,22 @@ struct ProjectionBatch: Sendable {
     var helpRequests: [UUID: HelpRequestFact] = [:]
     var assignments: [UUID: AssignmentFact] = [:]
     var managers: [String: ManagerFact] = [:]
+    var followUps: [FollowUpKey: FollowUpFact] = [:]
+    var hours: [HoursFact] = []
+    var talents: [TalentFact] = []
 
     /// The event types projected; the others of the suite are ignored.
     static let projectedTypes: Set<EventType> = [
         .caseOpened, .caseAssigned, .caseQueued, .casePhaseChanged, .referralAccepted, .handoverAccepted,
         .evaluationRecorded, .placementRecorded, .nuisanceRecorded, .goalChanged, .volunteerRegistered,
         .volunteerStatusChanged, .helpRequestRaised, .volunteerAssignmentStarted, .volunteerAssignmentEnded,
-        .managerRegistered,
+        .managerRegistered, .followUpDue, .followUpRecorded, .volunteerHoursLogged, .planVersionApproved,
     ]
 
     var isEmpty: Bool {
         cases.isEmpty && phaseEntries.isEmpty && referrals.isEmpty && evaluations.isEmpty && placements.isEmpty
             && nuisanceReports.isEmpty && goals.isEmpty && volunteers.isEmpty && helpRequests.isEmpty && assignments.isEmpty
-            && managers.isEmpty
+            && managers.isEmpty && followUps.isEmpty && hours.isEmpty && talents.isEmpty
     }
 
     /// Adds one event's facts. Throws `PermanentEventFailure` when its data breaks its
@@ -128,9 +131,41 @@ struct ProjectionBatch: Sendable {
                 registeredAt: registered.at)
             if let known = managers[fact.managerId], known.registeredAt > fact.registeredAt { break }
             managers[fact.managerId] = fact
+        case .followUpDue:
+            let due = try event.payload(as: FollowUpDue.self)
+            // The timer fires on the day the follow-up is due.
+            let day = CalendarDate(event.time ?? Date(), in: CalendarDate.netherlands).description
+            mergeFollowUp(FollowUpFact(caseId: due.caseId, months: due.months, dueOn: day, dueOnIsRecorded: false))
+        case .followUpRecorded:
+            let held = try event.payload(as: FollowUpRecorded.self)
+            mergeFollowUp(
+                FollowUpFact(
+                    caseId: held.caseId, months: held.months, dueOn: try Self.day(held.dueOn, of: event, field: "dueOn"),
+                    dueOnIsRecorded: true, heldOn: try Self.day(held.heldOn, of: event, field: "heldOn")))
+        case .volunteerHoursLogged:
+            let logged = try event.payload(as: VolunteerHoursLogged.self)
+            guard logged.hours.isFinite, logged.hours >= 0 else {
+                throw PermanentEventFailure(reason: "schema", detail: "\(event.type): hours must be a number of 0 or more")
+            }
+            hours.append(
+                HoursFact(
+                    hoursId: logged.hoursId, caseId: logged.caseId, area: logged.area.lowercased(),
+                    workedOn: try Self.day(logged.workedOn, of: event, field: "workedOn"), hours: logged.hours))
+        case .planVersionApproved:
+            let approved = try event.payload(as: PlanVersionChanged.self)
+            // Versions approved before talents were published count no move.
+            talents.append(
+                TalentFact(
+                    caseId: approved.caseId, version: approved.version, movedOn: approved.talentsMovedOn ?? 0,
+                    approvedAt: approved.at))
         default:
             break
         }
+    }
+
+    private mutating func mergeFollowUp(_ fact: FollowUpFact) {
+        let key = FollowUpKey(caseId: fact.caseId, months: fact.months)
+        followUps[key] = followUps[key].map { $0.merged(with: fact) } ?? fact
     }
 
     private mutating func merge(_ caseId: UUID, _ facts: CaseFacts) {
@@ -288,4 +323,44 @@ struct ManagerFact: Sendable, Equatable, Encodable {
     var managerId: String
     var team: String
     var registeredAt: Date
+}
+
+struct FollowUpKey: Hashable, Sendable {
+    var caseId: UUID
+    var months: Int
+}
+
+struct FollowUpFact: Sendable, Equatable, Encodable {
+    var caseId: UUID
+    var months: Int
+    var dueOn: String?
+    /// True when `dueOn` comes from planning's record of the follow-up, which wins over the
+    /// timer's day.
+    var dueOnIsRecorded: Bool
+    var heldOn: String?
+
+    func merged(with other: FollowUpFact) -> FollowUpFact {
+        var merged = self
+        if other.dueOnIsRecorded || !dueOnIsRecorded && dueOn == nil {
+            merged.dueOn = other.dueOn
+            merged.dueOnIsRecorded = other.dueOnIsRecorded
+        }
+        merged.heldOn = other.heldOn ?? heldOn
+        return merged
+    }
+}
+
+struct HoursFact: Sendable, Equatable, Encodable {
+    var hoursId: UUID
+    var caseId: UUID
+    var area: String
+    var workedOn: String
+    var hours: Double
+}
+
+struct TalentFact: Sendable, Equatable, Encodable {
+    var caseId: UUID
+    var version: Int
+    var movedOn: Int
+    var approvedAt: Date
 }
