@@ -112,7 +112,7 @@ let package = Package(
         .executableTarget(
             name: "samenplanctl",
             dependencies: [
-                "SamenplanServer", "SamenplanStorage", "SamenplanDomain", "ReportingService", "CaseHistories",
+                "SamenplanServer", "SamenplanStorage", "SamenplanDomain", "SamenplanKafka", "ReportingService", "CaseHistories",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],

@@ -39,8 +39,10 @@ class Bench:
         function = "start_postgres" if action == "start" else "stop_postgres"
         self.sh("bash", "-c", f'source "{ROOT}/scripts/common.sh"; {function} "$LOCAL/pg"')
 
-    def start(self) -> None:
-        """A fresh database with the suite's roles and schemas, and the dev broker."""
+    def start(self, partitions: int = 6) -> None:
+        """A fresh database with the suite's roles and schemas, and the dev broker. The dev
+        broker (librdkafka's mock cluster) keeps only the newest 5 MB of each partition: a
+        benchmark that must read a topic from its start spreads it over more partitions."""
         subprocess.run(["rm", "-rf", str(self.local)], check=True)
         # and the server data kept outside the checkout when `postgres` may not enter it
         subprocess.run(["bash", "-c", f'source "{ROOT}/scripts/common.sh"; rm -rf "$(pg_data "$LOCAL/pg")"'],
@@ -48,7 +50,7 @@ class Bench:
         self.local.mkdir(parents=True, exist_ok=True)
         self.postgres("start")
         self.sh(str(RELEASE / "samenplanctl"), "setup-database", "--admin-url", self.admin_url, stdout=subprocess.DEVNULL)
-        broker = subprocess.Popen([str(RELEASE / "kafka-dev-broker"), "--partitions", "6",
+        broker = subprocess.Popen([str(RELEASE / "kafka-dev-broker"), "--partitions", str(partitions),
                                    "--bootstrap-file", str(self.local / "bootstrap")], stdout=subprocess.DEVNULL)
         self.processes.append(broker)
         while not (self.local / "bootstrap").exists():

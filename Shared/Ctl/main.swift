@@ -4,6 +4,7 @@ import Foundation
 import Synchronization
 import Logging
 import ReportingService
+import SamenplanKafka
 import SamenplanDomain
 import SamenplanServer
 import SamenplanStorage
@@ -162,6 +163,12 @@ struct GenerateHistory: AsyncParsableCommand {
     @Option(help: "How many events: the history of as many families as it takes, cut at this count.")
     var events = 100_000
 
+    @Option(help: "Exactly this many families instead (every event of their history; --events is then ignored).")
+    var families: Int?
+
+    @Option(help: "Publish the events to this Kafka cluster (host:port,…) instead of printing them; waits until every one is acknowledged.")
+    var publishTo: String?
+
     @Option(help: "The first day of the history (yyyy-MM-dd).")
     var start = "2025-01-06"
 
@@ -172,15 +179,25 @@ struct GenerateHistory: AsyncParsableCommand {
         guard let from = CalendarDate(start)?.start(), let until = Timestamp.parse(now), from < until else {
             throw ValidationError("--start must be a day before --now")
         }
-        // About 15 events a family: ask for enough families, then cut.
-        var families = max(1, events / 12)
         var history: [CaseHistories.Published] = []
-        while history.count < events {
+        var count = events
+        if let families {
             history = try CaseHistories(seed: seed, families: families, now: until, start: from).events()
-            families *= 2
+            count = history.count
+        } else {
+            // About 15 events a family: ask for enough families, then cut.
+            var families = max(1, events / 12)
+            while history.count < events {
+                history = try CaseHistories(seed: seed, families: families, now: until, start: from).events()
+                families *= 2
+            }
+        }
+        if let publishTo {
+            try await publish(Array(history.prefix(count)), to: publishTo)
+            return
         }
         var output = ""
-        for item in history.prefix(events) {
+        for item in history.prefix(count) {
             output += item.topic + "\t" + String(decoding: try item.event.structuredBytes(), as: UTF8.self) + "\n"
             if output.utf8.count > 1 << 20 {
                 FileHandle.standardOutput.write(Data(output.utf8))
@@ -188,5 +205,28 @@ struct GenerateHistory: AsyncParsableCommand {
             }
         }
         FileHandle.standardOutput.write(Data(output.utf8))
+    }
+
+    /// Publishes in the history's order, in chunks that librdkafka batches; every message is
+    /// acknowledged (a failure stops with an error) before the command returns.
+    private func publish(_ history: [CaseHistories.Published], to servers: String) async throws {
+        var logger = Logger(label: "samenplanctl.generate-history")
+        logger.logLevel = .warning
+        let producer = try KafkaProducer(properties: ["bootstrap.servers": servers], logger: logger)
+        var published = 0
+        do {
+            for start in stride(from: 0, to: history.count, by: 5_000) {
+                let chunk = try history[start..<min(history.count, start + 5_000)].map { item in
+                    OutgoingMessage(topic: item.topic, key: nil, value: try item.event.structuredBytes())
+                }
+                for result in await producer.sendInOrder(chunk) { try result.get() }
+                published += chunk.count
+            }
+        } catch {
+            await producer.close(timeout: .seconds(5))
+            throw error
+        }
+        await producer.close(timeout: .seconds(5))
+        print("published \(published) events")
     }
 }

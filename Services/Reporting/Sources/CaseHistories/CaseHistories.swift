@@ -8,8 +8,9 @@ import SamenplanDomain
 /// Each family walks the method: a referral, maybe a wait in the queue, a family manager
 /// (sometimes a second one), connect → support (evaluations every 6–10 weeks) → secure →
 /// closed with a handover to the neighbourhood team, as far as `now` allows. Around it:
-/// out-of-home placements, nuisance reports before and after, goals reached, and volunteers
-/// who answer the family's help requests.
+/// out-of-home placements, nuisance reports before and after, goals reached, approved plan
+/// versions with talents moved on, the follow-up half a year after closure, and volunteers
+/// who answer the family's help requests and log their hours.
 public struct CaseHistories: Sendable {
     /// One event and the topic it is published on.
     public struct Published: Sendable {
@@ -189,6 +190,14 @@ struct History {
         let support = assigned.addingTimeInterval(Double(14 + random.next(upTo: 50)) * Self.day)
         var supportEnded: Date? = nil
         if try phase(.support, from: .connect, at: support) {
+            // The first plan version is approved as support starts; later ones with an evaluation.
+            var version = 1
+            try add(
+                Topic.planning, .planVersionApproved,
+                PlanVersionChanged(
+                    caseId: caseId, version: version, area: area, managerId: manager, goals: 3, safetyAgreements: 1, by: manager,
+                    at: support, talentsMovedOn: 0),
+                at: support, source: planning)
             var evaluated = support
             let secure = support.addingTimeInterval(Double(60 + random.next(upTo: 180)) * Self.day)
             while true {
@@ -200,6 +209,15 @@ struct History {
                         caseId: caseId, area: area, managerId: manager, heldOn: Self.day(evaluated), attendees: 3, planAdjusted: false,
                         nextDueAt: nil),
                     at: evaluated, source: planning)
+                if random.chance(percent: 50) {
+                    version += 1
+                    try add(
+                        Topic.planning, .planVersionApproved,
+                        PlanVersionChanged(
+                            caseId: caseId, version: version, area: area, managerId: manager, goals: 3, safetyAgreements: 1,
+                            by: manager, at: evaluated.addingTimeInterval(3600), talentsMovedOn: random.next(upTo: 3)),
+                        at: evaluated.addingTimeInterval(3600), source: planning)
+                }
             }
             if try phase(.secure, from: .support, at: secure) {
                 supportEnded = secure
@@ -210,7 +228,9 @@ struct History {
                         CaseEndingStep(caseId: caseId, area: area, managerId: manager, by: "wijkteam-\(area)", at: closed.addingTimeInterval(-86_400)),
                         at: closed.addingTimeInterval(-86_400), source: planning)
                 }
-                _ = try phase(.closed, from: .secure, at: closed)
+                if try phase(.closed, from: .secure, at: closed) {
+                    try followUp(caseId: caseId, area: area, manager: manager, closed: closed, random: &random)
+                }
             }
         }
 
@@ -261,6 +281,17 @@ struct History {
                 VolunteerAssignmentChanged(assignmentId: assignment, helpRequestId: request, caseId: caseId, volunteerId: volunteer, at: started),
                 at: started, source: volunteers)
             let ended = started.addingTimeInterval(Double(30 + random.next(upTo: 120)) * Self.day)
+            // The volunteer logs hours now and then while the assignment runs.
+            for entry in 0..<(1 + random.next(upTo: 3)) {
+                let worked = started.addingTimeInterval(Double(7 * (entry + 1)) * Self.day)
+                guard worked < ended else { break }
+                try add(
+                    Topic.volunteers, .volunteerHoursLogged,
+                    VolunteerHoursLogged(
+                        hoursId: nextUUID(), assignmentId: assignment, helpRequestId: request, caseId: caseId, volunteerId: volunteer,
+                        area: area, workedOn: Self.day(worked), hours: Double(1 + random.next(upTo: 8)) / 2, at: worked),
+                    at: worked, source: volunteers)
+            }
             let reasons = ["goal-reached", "family-wish", "volunteer-stopped", "concern"]
             try add(
                 Topic.volunteers, .volunteerAssignmentEnded,
@@ -270,6 +301,34 @@ struct History {
                 at: ended, source: volunteers)
         }
     }
+}
+
+extension History {
+    /// The follow-up half a year after closure: due then, and (mostly) held some days later.
+    mutating func followUp(caseId: UUID, area: String, manager: String, closed: Date, random: inout SplitMix64) throws {
+        let due = Calendar.netherlands.date(byAdding: .month, value: 6, to: closed)!
+        guard
+            try add(
+                Topic.planning, .followUpDue, FollowUpDue(caseId: caseId, area: area, managerId: manager, months: 6, closedAt: closed),
+                at: due, source: "/samenplan/planning")
+        else { return }
+        guard random.chance(percent: 70) else { return }
+        let held = due.addingTimeInterval(Double(random.next(upTo: 45)) * Self.day)
+        try add(
+            Topic.planning, .followUpRecorded,
+            FollowUpRecorded(
+                caseId: caseId, area: area, managerId: manager, months: 6, dueOn: Self.day(due), heldOn: Self.day(held), at: held),
+            at: held, source: "/samenplan/planning")
+    }
+}
+
+extension Calendar {
+    /// The Gregorian calendar in Dutch time: "six months after" is counted there.
+    static let netherlands: Calendar = {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = CalendarDate.netherlands
+        return calendar
+    }()
 }
 
 /// SplitMix64: a tiny, well-known generator whose sequence is the same on every platform and
