@@ -55,5 +55,7 @@ struct DockerComposeTests {
         for topic in Topic.all {
             #expect(script.contains(topic), "topic-setup does not create \(topic)")
         }
+        // Reporting rebuilds its figures by replaying the topics from their first event.
+        #expect(script.contains("--config retention.ms=-1"))
     }
 }

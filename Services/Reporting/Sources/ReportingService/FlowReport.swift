@@ -68,7 +68,10 @@ struct FlowReport: Sendable {
             spans AS (
                 SELECT e.case_id, e.phase, e.entered_at,
                        lead(e.entered_at) OVER (PARTITION BY e.case_id ORDER BY e.entered_at) AS left_at
-                FROM phase_entries e JOIN c USING (case_id)),
+                FROM phase_entries e JOIN c USING (case_id)
+                -- A phase left in the period was left by entering the next one then: only
+                -- cases with an entry from the period's start on can have one.
+                WHERE e.case_id IN (SELECT case_id FROM phase_entries WHERE entered_at >= \(from))),
             days AS (
                 SELECT phase, extract(epoch FROM left_at - entered_at) / 86400 AS days FROM spans
                 WHERE left_at >= \(from) AND left_at < \(to)

@@ -20,10 +20,15 @@ enum OutcomesReport {
                 WHERE (\(areas)::text[] IS NULL OR area = ANY(\(areas)::text[]))
                   AND (\(team)::text IS NULL OR manager_id IN (SELECT manager_id FROM manager_facts WHERE team = \(team)::text))
                   AND (\(managerId)::text IS NULL OR manager_id = \(managerId)::text)),
+            placed AS (
+                SELECT DISTINCT p.case_id FROM placement_facts p
+                WHERE p.change = 'started' AND p.on_day >= (\(from) AT TIME ZONE \(zone))::date
+                  AND p.on_day < (\(to) AT TIME ZONE \(zone))::date),
+            -- The phases of only the cases with a placement in the period: the rest cannot count.
             spans AS (
                 SELECT e.case_id, e.phase, (e.entered_at AT TIME ZONE \(zone))::date AS entered_on,
                        (lead(e.entered_at) OVER (PARTITION BY e.case_id ORDER BY e.entered_at) AT TIME ZONE \(zone))::date AS left_on
-                FROM phase_entries e JOIN c USING (case_id)),
+                FROM phase_entries e JOIN c USING (case_id) JOIN placed USING (case_id)),
             started AS (SELECT * FROM c WHERE opened_at >= \(from) AND opened_at < \(to)),
             period AS (SELECT (\(from) AT TIME ZONE \(zone))::date AS first, (\(to) AT TIME ZONE \(zone))::date AS next)
             SELECT

@@ -73,7 +73,11 @@ public struct ProjectionRebuild: Sendable {
         let next = PostgresClient(
             configuration: try configuration.databaseURL.clientConfiguration(schema: nextSchema, maximumConnections: 2),
             backgroundLogger: logger)
-        let consumer = try KafkaConsumer.replaying(properties: configuration.kafkaClientProperties, logger: logger)
+        var readerProperties = configuration.kafkaClientProperties
+        // A replay wants throughput: a broker holding a fetch for a partition already read to
+        // its end (librdkafka's default 500 ms) would stall the partitions that still have data.
+        readerProperties["fetch.wait.max.ms"] = readerProperties["fetch.wait.max.ms"] ?? "10"
+        let consumer = try KafkaConsumer.replaying(properties: readerProperties, logger: logger)
         let rebuild = ProjectionRebuild(
             live: live, next: next, consumer: consumer, migrations: definition.migrations, topics: Reporting.topics, logger: logger)
         return try await withThrowingTaskGroup(of: Void.self) { group in
@@ -178,7 +182,7 @@ public struct ProjectionRebuild: Sendable {
             pending[partition] = range.high
         }
         while !pending.isEmpty {
-            let messages = try await consumer.nextBatch(maximum: 2000)
+            let messages = try await consumer.nextBatch(maximum: 5000)
             guard !messages.isEmpty else { throw Refused(description: "the Kafka reader closed during the rebuild") }
             counts.skipped += try await apply(messages)
             counts.read += Int64(messages.count)

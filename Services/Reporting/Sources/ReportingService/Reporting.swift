@@ -17,7 +17,7 @@ public enum Reporting {
                 .init(
                     topics: topics, handler: ProjectionHandler(),
                     // Projections are written set-based (ProjectionWriter): large batches pay off.
-                    batchSize: 1000)
+                    batchSize: 2000)
             },
             routes: { group, environment in
                 // Checked when the service starts (backgroundServices below): a bad value stops it.

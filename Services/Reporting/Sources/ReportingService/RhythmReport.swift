@@ -41,7 +41,12 @@ struct RhythmReport: Sendable {
                 FROM phase_entries WHERE phase = 'support' GROUP BY case_id),
             held AS (
                 SELECT e.case_id, e.held_on, lag(e.held_on) OVER (PARTITION BY e.case_id ORDER BY e.held_on) AS previous
-                FROM evaluation_facts e JOIN c USING (case_id)),
+                FROM evaluation_facts e JOIN c USING (case_id)
+                -- Only cases with an evaluation in the period count; their earlier ones are kept
+                -- because the first in the period is measured from the one before it.
+                WHERE e.case_id IN (SELECT case_id FROM evaluation_facts
+                                    WHERE held_on >= (\(from) AT TIME ZONE \(zone))::date
+                                      AND held_on < (\(to) AT TIME ZONE \(zone))::date)),
             last AS (SELECT case_id, max(held_on) AS held_on FROM evaluation_facts GROUP BY case_id),
             follow_ups AS (
                 SELECT f.* FROM follow_up_facts f JOIN c USING (case_id)
