@@ -78,3 +78,42 @@ extension KafkaConsumer {
         guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(err, message: "assigning partitions") }
     }
 }
+
+/// How far a replay has read: the next offset per partition. Kept across calls of
+/// `read(upTo:from:)`, so a later stage (more messages published since) reads on from there.
+public struct KafkaReplayPosition: Sendable {
+    struct Partition: Hashable, Sendable {
+        var topic: String
+        var partition: Int32
+    }
+
+    var next: [Partition: Int64] = [:]
+
+    public init() {}
+}
+
+extension KafkaConsumer {
+    /// Reads on, handing each batch of messages to `body`, until every partition of `ranges`
+    /// has been read up to its `high` offset. Throws when the reader is closed first.
+    public func read(
+        upTo ranges: [KafkaPartitionRange], from position: inout KafkaReplayPosition, batchSize: Int = 5000,
+        _ body: ([KafkaMessage]) async throws -> Void
+    ) async throws {
+        var pending: [KafkaReplayPosition.Partition: Int64] = [:]
+        for range in ranges where range.messageCount > 0 {
+            let partition = KafkaReplayPosition.Partition(topic: range.topic, partition: range.partition)
+            if let next = position.next[partition], next >= range.high { continue }  // read past already
+            pending[partition] = range.high
+        }
+        while !pending.isEmpty {
+            let messages = try await nextBatch(maximum: batchSize)
+            guard !messages.isEmpty else { throw KafkaError.closed("Kafka reader") }
+            try await body(messages)
+            for message in messages {
+                let partition = KafkaReplayPosition.Partition(topic: message.topic, partition: message.partition)
+                position.next[partition] = Swift.max(position.next[partition] ?? 0, message.offset + 1)
+                if let high = pending[partition], message.offset + 1 >= high { pending[partition] = nil }
+            }
+        }
+    }
+}

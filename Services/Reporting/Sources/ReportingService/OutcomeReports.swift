@@ -20,21 +20,15 @@ enum OutcomesReport {
                 WHERE (\(areas)::text[] IS NULL OR area = ANY(\(areas)::text[]))
                   AND (\(team)::text IS NULL OR manager_id IN (SELECT manager_id FROM manager_facts WHERE team = \(team)::text))
                   AND (\(managerId)::text IS NULL OR manager_id = \(managerId)::text)),
-            placed AS (
-                SELECT DISTINCT p.case_id FROM placement_facts p
-                WHERE p.change = 'started' AND p.on_day >= (\(from) AT TIME ZONE \(zone))::date
-                  AND p.on_day < (\(to) AT TIME ZONE \(zone))::date),
-            -- The phases of only the cases with a placement in the period: the rest cannot count.
-            spans AS (
-                SELECT e.case_id, e.phase, (e.entered_at AT TIME ZONE \(zone))::date AS entered_on,
-                       (lead(e.entered_at) OVER (PARTITION BY e.case_id ORDER BY e.entered_at) AT TIME ZONE \(zone))::date AS left_on
-                FROM phase_entries e JOIN c USING (case_id) JOIN placed USING (case_id)),
             started AS (SELECT * FROM c WHERE opened_at >= \(from) AND opened_at < \(to)),
             period AS (SELECT (\(from) AT TIME ZONE \(zone))::date AS first, (\(to) AT TIME ZONE \(zone))::date AS next)
             SELECT
-                (SELECT count(*) FROM placement_facts p JOIN spans s USING (case_id), period
-                 WHERE p.change = 'started' AND s.phase = 'support' AND p.on_day >= period.first AND p.on_day < period.next
-                   AND p.on_day >= s.entered_on AND (s.left_on IS NULL OR p.on_day < s.left_on)),
+                -- During support: the phase the case entered last on or before that day.
+                (SELECT count(*) FROM placement_facts p JOIN c USING (case_id), period
+                 WHERE p.change = 'started' AND p.on_day >= period.first AND p.on_day < period.next
+                   AND (SELECT e.phase FROM phase_entries e
+                        WHERE e.case_id = p.case_id AND (e.entered_at AT TIME ZONE \(zone))::date <= p.on_day
+                        ORDER BY e.entered_at DESC LIMIT 1) = 'support'),
                 (SELECT count(*) FROM started),
                 (SELECT count(*) FROM placement_facts p JOIN started USING (case_id)
                  WHERE p.change = 'started' AND p.on_day >= started.started_on - 183 AND p.on_day < started.started_on),

@@ -131,13 +131,8 @@ public struct ProjectionRebuild: Sendable {
         var targetHigh: Int64
         var read: Int64 = 0
         var skipped: Int64 = 0
-        /// The next offset to read, per partition read so far.
-        var positions: [Partition: Int64] = [:]
-    }
-
-    struct Partition: Hashable {
-        var topic: String
-        var partition: Int32
+        /// How far the topics have been read.
+        var position = KafkaReplayPosition()
     }
 
     /// Empties `reporting_next` and creates the tables there from reporting's migrations;
@@ -174,23 +169,9 @@ public struct ProjectionRebuild: Sendable {
     private func replay(
         until ranges: [KafkaPartitionRange], counts: inout Counts, progress: @Sendable (Progress) -> Void
     ) async throws {
-        var pending: [Partition: Int64] = [:]
-        for range in ranges where range.messageCount > 0 {
-            let partition = Partition(topic: range.topic, partition: range.partition)
-            // Read past already (an earlier stage of this rebuild)?
-            if let next = counts.positions[partition], next >= range.high { continue }
-            pending[partition] = range.high
-        }
-        while !pending.isEmpty {
-            let messages = try await consumer.nextBatch(maximum: 5000)
-            guard !messages.isEmpty else { throw Refused(description: "the Kafka reader closed during the rebuild") }
+        try await consumer.read(upTo: ranges, from: &counts.position) { messages in
             counts.skipped += try await apply(messages)
             counts.read += Int64(messages.count)
-            for message in messages {
-                let partition = Partition(topic: message.topic, partition: message.partition)
-                counts.positions[partition] = max(counts.positions[partition] ?? 0, message.offset + 1)
-                if let high = pending[partition], message.offset + 1 >= high { pending[partition] = nil }
-            }
             progress(Progress(read: counts.read, total: max(counts.total, counts.read)))
         }
     }
