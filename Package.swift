@@ -112,7 +112,8 @@ let package = Package(
         .executableTarget(
             name: "samenplanctl",
             dependencies: [
-                "SamenplanServer", "SamenplanStorage", "SamenplanDomain", "SamenplanKafka", "ReportingService", "CaseHistories",
+                "SamenplanServer", "SamenplanStorage", "SamenplanDomain", "SamenplanKafka", "SamenplanEventing", "ReportingService",
+                "CaseHistories",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],

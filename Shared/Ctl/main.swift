@@ -6,6 +6,7 @@ import Logging
 import ReportingService
 import SamenplanKafka
 import SamenplanDomain
+import SamenplanEventing
 import SamenplanServer
 import SamenplanStorage
 
@@ -16,7 +17,7 @@ struct SamenplanCtl: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "samenplanctl",
         abstract: "Operate a Samenplan installation.",
-        subcommands: [SetupDatabase.self, MintToken.self, RebuildReporting.self, GenerateHistory.self])
+        subcommands: [SetupDatabase.self, MintToken.self, RebuildReporting.self, GenerateHistory.self, DeadLetters.self])
 }
 
 struct SetupDatabase: AsyncParsableCommand {
@@ -228,5 +229,118 @@ struct GenerateHistory: AsyncParsableCommand {
         }
         await producer.close(timeout: .seconds(5))
         print("published \(published) events")
+    }
+}
+
+struct DeadLetters: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dlq",
+        abstract: "List a service's dead letters with their reasons, and re-drive chosen ones after a fix.",
+        subcommands: [List.self, Redrive.self])
+
+    struct Target: ParsableArguments {
+        @Option(help: "The service whose dead-letter topic (samenplan.<service>.dlq): \(Topic.serviceNames.joined(separator: ", ")).")
+        var service: String
+
+        @Option(help: "host:port,… of the Kafka cluster (default: KAFKA_BOOTSTRAP_SERVERS; other KAFKA_* variables pass through).")
+        var bootstrapServers: String?
+
+        func validate() throws {
+            guard Topic.serviceNames.contains(service) else {
+                throw ValidationError("unknown service \(service); one of \(Topic.serviceNames.joined(separator: ", "))")
+            }
+            guard servers != nil else { throw ValidationError("--bootstrap-servers or KAFKA_BOOTSTRAP_SERVERS must be set") }
+        }
+
+        var servers: String? { bootstrapServers ?? ProcessInfo.processInfo.environment["KAFKA_BOOTSTRAP_SERVERS"] }
+
+        var properties: [String: String] {
+            var properties = ServiceConfiguration.kafkaPassThrough(ProcessInfo.processInfo.environment)
+            properties["bootstrap.servers"] = servers
+            return properties
+        }
+
+        var logger: Logger {
+            var logger = Logger(label: "samenplanctl.dlq")
+            logger.logLevel = .warning
+            return logger
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print every dead letter: its id (partition:offset), reason, origin, event and detail.")
+
+        @OptionGroup var target: Target
+
+        @Flag(help: "One JSON object a line instead of a table.")
+        var json = false
+
+        func run() async throws {
+            let letters = try await DeadLetterQueue.list(service: target.service, kafka: target.properties, logger: target.logger)
+            for letter in letters {
+                if json {
+                    let line: JSON = [
+                        "id": .string(letter.id), "reason": .string(letter.reason), "detail": .string(letter.detail),
+                        "originalTopic": letter.originalTopic.map(JSON.string) ?? .null,
+                        "originalPosition": letter.originalPosition.map(JSON.string) ?? .null,
+                        "eventType": letter.eventType.map(JSON.string) ?? .null, "eventId": letter.eventID.map(JSON.string) ?? .null,
+                    ]
+                    print(String(decoding: try JSONCoding.encoder.encode(line), as: UTF8.self))
+                } else {
+                    let origin = "\(letter.originalTopic ?? "?")/\(letter.originalPosition ?? "?")"
+                    let event = letter.eventType.map { "\($0) \(letter.eventID ?? "")" } ?? "(no CloudEvent)"
+                    print("\(letter.id)\t\(letter.reason)\t\(origin)\t\(event)\t\(letter.detail.prefix(200))")
+                }
+            }
+            if !json { FileHandle.standardError.write(Data("\(letters.count) dead letter(s) on \(Topic.deadLetter(service: target.service))\n".utf8)) }
+        }
+    }
+
+    struct Redrive: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Publish chosen dead letters again to the topic they came from.",
+            discussion: """
+                Choose by id (--entry 0:15, repeatable), by reason (--reason schema) or --all. A
+                re-driven event keeps its source and id, so the consumer's inbox handles it at most
+                once however often it is re-driven; one that still fails is dead-lettered again.
+                """)
+
+        @OptionGroup var target: Target
+
+        @Option(help: "A dead letter's id (partition:offset), as `dlq list` prints it. Repeatable.")
+        var entry: [String] = []
+
+        @Option(help: "Every dead letter with this reason.")
+        var reason: String?
+
+        @Flag(help: "Every dead letter.")
+        var all = false
+
+        @Flag(help: "Only print what would be re-driven.")
+        var dryRun = false
+
+        func validate() throws {
+            guard all || reason != nil || !entry.isEmpty else { throw ValidationError("choose with --entry, --reason or --all") }
+        }
+
+        func run() async throws {
+            let letters = try await DeadLetterQueue.list(service: target.service, kafka: target.properties, logger: target.logger)
+            let known = Set(letters.map(\.id))
+            if let unknown = entry.first(where: { !known.contains($0) }) {
+                throw ValidationError("no dead letter \(unknown) on \(Topic.deadLetter(service: target.service))")
+            }
+            let chosen = letters.filter { all || $0.reason == reason || entry.contains($0.id) }
+            for letter in chosen { print("\(dryRun ? "would re-drive" : "re-driving") \(letter.id) to \(letter.originalTopic ?? "?")") }
+            guard !dryRun else { return }
+            let producer = try KafkaProducer(properties: target.properties, logger: target.logger)
+            do {
+                let count = try await DeadLetterQueue.redrive(chosen, with: producer)
+                await producer.close(timeout: .seconds(5))
+                print("re-drove \(count) dead letter(s)")
+            } catch {
+                await producer.close(timeout: .seconds(5))
+                throw error
+            }
+        }
     }
 }

@@ -158,7 +158,7 @@ public struct ServiceConfiguration: Sendable {
 
     /// `KAFKA_SASL_MECHANISMS=PLAIN` → `sasl.mechanisms=PLAIN`: librdkafka settings reach the
     /// client without code changes.
-    static func kafkaPassThrough(_ environment: [String: String]) -> [String: String] {
+    public static func kafkaPassThrough(_ environment: [String: String]) -> [String: String] {
         var properties: [String: String] = [:]
         for (name, value) in environment where name.hasPrefix("KAFKA_") && name != "KAFKA_BOOTSTRAP_SERVERS" {
             let property = name.dropFirst("KAFKA_".count).lowercased().replacingOccurrences(of: "_", with: ".")

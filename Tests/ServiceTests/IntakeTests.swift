@@ -141,6 +141,63 @@ import Testing
         }
     }
 
+    /// Issue 8, item 5: the DLQ tool lists dead letters with their reasons and re-drives
+    /// chosen ones; re-driving twice opens one case, and what still fails comes back.
+    @Test func theDeadLetterToolListsAndReDrivesIdempotently() async throws {
+        try await withIntake { environment, _ in
+            let kafka = ["bootstrap.servers": environment.kafka.bootstrapServers]
+            // A real dead letter (not JSON), and a referral set aside while it could not be
+            // handled (as a handler bug would), by hand, with the headers intake writes.
+            try await publish(environment, [Array("this is not json".utf8)])
+            let stuck = referralEvent(referralId: "VT-REDRIVE")
+            try await environment.withProducer { producer in
+                try await producer.send(
+                    topic: Topic.deadLetter(service: "intake"), key: Array("family".utf8), value: try stuck.structuredBytes(),
+                    headers: [
+                        KafkaHeader(name: DeadLetterHeader.reason, string: "handler-failed"),
+                        KafkaHeader(name: DeadLetterHeader.detail, string: "a bug, fixed since"),
+                        KafkaHeader(name: DeadLetterHeader.service, string: "intake"),
+                        KafkaHeader(name: DeadLetterHeader.originalTopic, string: Topic.referrals),
+                        KafkaHeader(name: DeadLetterHeader.originalPartition, string: "0"),
+                        KafkaHeader(name: DeadLetterHeader.originalOffset, string: "41"),
+                    ])
+            }
+            let letters = try #require(
+                try await eventuallyValue { () -> [DeadLetter]? in
+                    let letters = try await DeadLetterQueue.list(service: "intake", kafka: kafka, logger: environment.logger)
+                    return letters.count == 2 ? letters : nil
+                })
+            #expect(Set(letters.map(\.reason)) == ["not-json", "handler-failed"])
+            let fixable = try #require(letters.first { $0.reason == "handler-failed" })
+            #expect(fixable.eventID == stuck.id && fixable.eventType == EventType.referralSubmitted.rawValue)
+            #expect(fixable.originalTopic == Topic.referrals && fixable.originalPosition == "0:41")
+            #expect(letters.first { $0.reason == "not-json" }?.eventType == nil)
+
+            // Re-driven twice: one referral, one case.
+            let redriven = try await environment.withProducer { producer -> [Int] in
+                [try await DeadLetterQueue.redrive([fixable], with: producer), try await DeadLetterQueue.redrive([fixable], with: producer)]
+            }
+            #expect(redriven == [1, 1])
+            #expect(
+                try await eventually {
+                    try await count(environment, "SELECT count(*) FROM intake.referrals WHERE referral_id = 'VT-REDRIVE'") == 1
+                })
+            // What still cannot be handled comes back to the dead-letter topic, with its reason.
+            let garbage = try #require(letters.first { $0.reason == "not-json" })
+            try await environment.withProducer { producer in
+                _ = try await DeadLetterQueue.redrive([garbage], with: producer)
+            }
+            let again = try #require(
+                try await eventuallyValue { () -> [DeadLetter]? in
+                    let letters = try await DeadLetterQueue.list(service: "intake", kafka: kafka, logger: environment.logger)
+                    return letters.count == 3 ? letters : nil
+                })
+            #expect(again.map(\.reason).filter { $0 == "not-json" }.count == 2)
+            #expect(try await count(environment, "SELECT count(*) FROM intake.cases") == 1)
+            #expect(try await count(environment, "SELECT count(*) FROM intake.referrals WHERE referral_id = 'VT-REDRIVE'") == 1)
+        }
+    }
+
     @Test func binaryModeEventsAreAccepted() async throws {
         try await withIntake { environment, _ in
             let event = referralEvent(referralId: "VT-BINARY")

@@ -15,12 +15,14 @@ enum OutcomesReport {
         let zone = CalendarDate.netherlands.identifier
         let rows = try await connection.query(
             """
-            WITH c AS (
+            -- Not materialised: joined to each fact table by case id (an index lookup), where a
+            -- materialised list of a few thousand cases made nested loops over every pair.
+            WITH c AS NOT MATERIALIZED (
                 SELECT case_id, opened_at, (opened_at AT TIME ZONE \(zone))::date AS started_on FROM case_projection
                 WHERE (\(areas)::text[] IS NULL OR area = ANY(\(areas)::text[]))
                   AND (\(team)::text IS NULL OR manager_id IN (SELECT manager_id FROM manager_facts WHERE team = \(team)::text))
                   AND (\(managerId)::text IS NULL OR manager_id = \(managerId)::text)),
-            started AS (SELECT * FROM c WHERE opened_at >= \(from) AND opened_at < \(to)),
+            started AS NOT MATERIALIZED (SELECT * FROM c WHERE opened_at >= \(from) AND opened_at < \(to)),
             period AS (SELECT (\(from) AT TIME ZONE \(zone))::date AS first, (\(to) AT TIME ZONE \(zone))::date AS next)
             SELECT
                 -- During support: the phase the case entered last on or before that day.
