@@ -80,6 +80,10 @@ public struct EnvelopeError: Error, Sendable, Hashable, CustomStringConvertible 
         case unsupportedSpecVersion = "unsupported-specversion"
         case missingAttribute = "missing-attribute"
         case unknownType = "unknown-type"
+        /// A text holds U+0000, which PostgreSQL cannot store in any text: no service could
+        /// ever handle the event, so it is refused at the door instead of failing in the
+        /// database again and again.
+        case nulCharacter = "nul-character"
     }
 
     public var reason: Reason
@@ -102,10 +106,17 @@ extension CloudEvent {
         for (name, bytes) in headers {
             headerMap[name.lowercased()] = String(decoding: bytes, as: UTF8.self)
         }
-        if headerMap["ce_specversion"] != nil {
-            return try decodeBinary(value: value, headers: headerMap)
+        let event = headerMap["ce_specversion"] != nil ? try decodeBinary(value: value, headers: headerMap) : try decodeStructured(value)
+        guard !event.holdsNUL else {
+            throw EnvelopeError(.nulCharacter, "a text of the event holds the character U+0000, which cannot be stored")
         }
-        return try decodeStructured(value)
+        return event
+    }
+
+    /// Whether any attribute or any text of `data` (keys too) holds U+0000.
+    var holdsNUL: Bool {
+        let attributes = [id, source, type, subject ?? "", dataContentType ?? "", traceparent ?? ""]
+        return attributes.contains { $0.contains("\u{0}") } || data.holdsNUL
     }
 
     public static func decodeStructured(_ bytes: [UInt8]) throws(EnvelopeError) -> CloudEvent {

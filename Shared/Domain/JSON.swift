@@ -98,6 +98,18 @@ extension JSON {
     }
 }
 
+extension JSON {
+    /// Whether a string or key anywhere in this value holds U+0000.
+    var holdsNUL: Bool {
+        switch self {
+        case .string(let text): text.contains("\u{0}")
+        case .array(let items): items.contains { $0.holdsNUL }
+        case .object(let fields): fields.contains { $0.key.contains("\u{0}") || $0.value.holdsNUL }
+        default: false
+        }
+    }
+}
+
 /// The one JSON configuration the suite uses on the wire: ISO 8601 dates, sorted keys
 /// (stable bytes make signatures and tests reproducible).
 public enum JSONCoding {

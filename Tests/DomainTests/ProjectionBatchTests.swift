@@ -126,3 +126,27 @@ struct ProjectionBatchTests {
         #expect(batch.isEmpty)
     }
 }
+
+// Hostile input (issue 8): PostgreSQL cannot store U+0000 in any text, so an event holding
+// it anywhere is refused as it is read, and dead-lettered at once instead of failing in the
+// database until it is given up.
+@Suite("Events holding U+0000")
+struct NULEventTests {
+    @Test func anEventWithUPlus0000AnywhereIsRefused() throws {
+        let texts = [
+            #"{"specversion":"1.0","id":"a\u0000b","source":"/s","type":"t","data":{}}"#,
+            #"{"specversion":"1.0","id":"a","source":"/s","type":"t","data":{"referralId":"x\u0000"}}"#,
+            #"{"specversion":"1.0","id":"a","source":"/s","type":"t","data":{"members":[{"given\u0000Name":"x"}]}}"#,
+        ]
+        for text in texts {
+            #expect(throws: EnvelopeError.self) { try CloudEvent.decode(value: Array(text.utf8), headers: []) }
+            do {
+                _ = try CloudEvent.decode(value: Array(text.utf8), headers: [])
+            } catch {
+                #expect(error.reason == .nulCharacter)
+            }
+        }
+        let clean = #"{"specversion":"1.0","id":"a","source":"/s","type":"t","data":{"text":"\\u0000 is only written here"}}"#
+        #expect(try CloudEvent.decode(value: Array(clean.utf8), headers: []).id == "a")
+    }
+}
