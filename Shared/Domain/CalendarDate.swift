@@ -106,3 +106,13 @@ extension CalendarDate {
         return calendar.date(from: DateComponents(year: year, month: month, day: day)) ?? Date(timeIntervalSince1970: 0)
     }
 }
+
+extension Calendar {
+    /// The Gregorian calendar in Dutch time (`CalendarDate.netherlands`): the one the
+    /// workflow counts its days, months and periods in.
+    public static let netherlands: Calendar = {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = CalendarDate.netherlands
+        return calendar
+    }()
+}

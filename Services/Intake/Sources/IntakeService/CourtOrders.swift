@@ -12,8 +12,7 @@ enum CourtOrderTimers {
     /// 00:00 in the Netherlands, `monthsBefore` months before the order ends (or now, if that
     /// has passed: the timer then fires at once).
     static func noticeDate(endsOn: CalendarDate, monthsBefore: Int) -> Date {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = ReferralDesk.timeZone
+        let calendar = Calendar.netherlands  // the desk counts in Dutch time (ReferralDesk.timeZone)
         let end = calendar.date(from: DateComponents(year: endsOn.year, month: endsOn.month, day: endsOn.day))!
         return calendar.date(byAdding: .month, value: -monthsBefore, to: end)!
     }

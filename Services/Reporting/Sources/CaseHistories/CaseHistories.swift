@@ -304,7 +304,8 @@ struct History {
 }
 
 extension History {
-    /// The follow-up half a year after closure: due then, and (mostly) held some days later.
+    /// The follow-up half a year after closure: due then (counted as planning counts it,
+    /// `FollowUpCalendar`), and (mostly) held some days later.
     mutating func followUp(caseId: UUID, area: String, manager: String, closed: Date, random: inout SplitMix64) throws {
         let due = Calendar.netherlands.date(byAdding: .month, value: 6, to: closed)!
         guard
@@ -320,15 +321,6 @@ extension History {
                 caseId: caseId, area: area, managerId: manager, months: 6, dueOn: Self.day(due), heldOn: Self.day(held), at: held),
             at: held, source: "/samenplan/planning")
     }
-}
-
-extension Calendar {
-    /// The Gregorian calendar in Dutch time: "six months after" is counted there.
-    static let netherlands: Calendar = {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = CalendarDate.netherlands
-        return calendar
-    }()
 }
 
 /// SplitMix64: a tiny, well-known generator whose sequence is the same on every platform and

@@ -72,60 +72,24 @@ enum ProjectionWriter {
                     handover_accepted_at = COALESCE(excluded.handover_accepted_at, p.handover_accepted_at)
                 """, logger: logger)
         }
-        if !batch.phaseEntries.isEmpty {
-            try await connection.query(
-                """
-                INSERT INTO phase_entries (case_id, phase, entered_at)
-                SELECT * FROM jsonb_to_recordset(\(try rows(batch.phaseEntries))::jsonb)
-                    AS r(case_id uuid, phase text, entered_at timestamptz)
-                ON CONFLICT DO NOTHING
-                """, logger: logger)
-        }
-        if !batch.referrals.isEmpty {
-            try await connection.query(
-                """
-                INSERT INTO referral_facts (event_source, event_id, case_id, joined, accepted_at)
-                SELECT * FROM jsonb_to_recordset(\(try rows(batch.referrals))::jsonb)
-                    AS r(event_source text, event_id text, case_id uuid, joined boolean, accepted_at timestamptz)
-                ON CONFLICT DO NOTHING
-                """, logger: logger)
-        }
-        if !batch.evaluations.isEmpty {
-            try await connection.query(
-                """
-                INSERT INTO evaluation_facts (event_source, event_id, case_id, held_on)
-                SELECT * FROM jsonb_to_recordset(\(try rows(batch.evaluations))::jsonb)
-                    AS r(event_source text, event_id text, case_id uuid, held_on date)
-                ON CONFLICT DO NOTHING
-                """, logger: logger)
-        }
-        if !batch.placements.isEmpty {
-            try await connection.query(
-                """
-                INSERT INTO placement_facts (case_id, member_ref, change, on_day)
-                SELECT * FROM jsonb_to_recordset(\(try rows(batch.placements))::jsonb)
-                    AS r(case_id uuid, member_ref text, change text, on_day date)
-                ON CONFLICT DO NOTHING
-                """, logger: logger)
-        }
-        if !batch.nuisanceReports.isEmpty {
-            try await connection.query(
-                """
-                INSERT INTO nuisance_facts (report_id, case_id, area, reported_on)
-                SELECT * FROM jsonb_to_recordset(\(try rows(batch.nuisanceReports))::jsonb)
-                    AS r(report_id text, case_id uuid, area text, reported_on date)
-                ON CONFLICT DO NOTHING
-                """, logger: logger)
-        }
-        if !batch.goals.isEmpty {
-            try await connection.query(
-                """
-                INSERT INTO goal_facts (case_id, version, goal_id, change, at)
-                SELECT * FROM jsonb_to_recordset(\(try rows(batch.goals))::jsonb)
-                    AS r(case_id uuid, version integer, goal_id text, change text, at timestamptz)
-                ON CONFLICT DO NOTHING
-                """, logger: logger)
-        }
+        try await insertNew(
+            batch.phaseEntries, into: "phase_entries",
+            columns: "case_id uuid, phase text, entered_at timestamptz", on: connection, logger: logger)
+        try await insertNew(
+            batch.referrals, into: "referral_facts",
+            columns: "event_source text, event_id text, case_id uuid, joined boolean, accepted_at timestamptz", on: connection, logger: logger)
+        try await insertNew(
+            batch.evaluations, into: "evaluation_facts",
+            columns: "event_source text, event_id text, case_id uuid, held_on date", on: connection, logger: logger)
+        try await insertNew(
+            batch.placements, into: "placement_facts",
+            columns: "case_id uuid, member_ref text, change text, on_day date", on: connection, logger: logger)
+        try await insertNew(
+            batch.nuisanceReports, into: "nuisance_facts",
+            columns: "report_id text, case_id uuid, area text, reported_on date", on: connection, logger: logger)
+        try await insertNew(
+            batch.goals, into: "goal_facts",
+            columns: "case_id uuid, version integer, goal_id text, change text, at timestamptz", on: connection, logger: logger)
         if !batch.volunteers.isEmpty {
             try await connection.query(
                 """
@@ -185,24 +149,32 @@ enum ProjectionWriter {
                     held_on = COALESCE(excluded.held_on, f.held_on)
                 """, logger: logger)
         }
-        if !batch.hours.isEmpty {
-            try await connection.query(
-                """
-                INSERT INTO hours_facts (hours_id, case_id, area, worked_on, hours)
-                SELECT * FROM jsonb_to_recordset(\(try rows(batch.hours))::jsonb)
-                    AS r(hours_id uuid, case_id uuid, area text, worked_on date, hours double precision)
-                ON CONFLICT DO NOTHING
-                """, logger: logger)
-        }
-        if !batch.talents.isEmpty {
-            try await connection.query(
-                """
-                INSERT INTO talent_facts (case_id, version, moved_on, approved_at)
-                SELECT * FROM jsonb_to_recordset(\(try rows(batch.talents))::jsonb)
-                    AS r(case_id uuid, version integer, moved_on integer, approved_at timestamptz)
-                ON CONFLICT DO NOTHING
-                """, logger: logger)
-        }
+        try await insertNew(
+            batch.hours, into: "hours_facts",
+            columns: "hours_id uuid, case_id uuid, area text, worked_on date, hours double precision", on: connection, logger: logger)
+        try await insertNew(
+            batch.talents, into: "talent_facts",
+            columns: "case_id uuid, version integer, moved_on integer, approved_at timestamptz", on: connection, logger: logger)
+    }
+
+    /// Inserts facts that never change once known (a phase entered, a referral accepted, …),
+    /// one statement for all of them; a copy of one already stored (a redelivered event) is
+    /// skipped. `columns` are the table's own, with their types, as the record set reads them.
+    private static func insertNew(
+        _ facts: [some Encodable], into table: StaticString, columns: StaticString, on connection: PostgresConnection,
+        logger: Logger
+    ) async throws {
+        guard !facts.isEmpty else { return }
+        let names = "\(columns)".split(separator: ",").map { $0.split(separator: " ")[0] }.joined(separator: ", ")
+        var bindings = PostgresBindings()
+        bindings.append(try rows(facts))
+        try await connection.query(
+            PostgresQuery(
+                unsafeSQL: """
+                    INSERT INTO \(table) (\(names))
+                    SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(\(columns))
+                    ON CONFLICT DO NOTHING
+                    """, binds: bindings), logger: logger)
     }
 
     /// A case's facts with its id, as one row of the record set.

@@ -9,10 +9,8 @@ import SamenplanDomain
 /// reminder went out.
 public enum FollowUpCalendar {
     public static func dueAt(closedAt: Date, months: Int) -> Date {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = CalendarDate.netherlands
         // Adding whole months to a real instant always has an answer in the Gregorian calendar.
-        return calendar.date(byAdding: .month, value: months, to: closedAt) ?? closedAt
+        Calendar.netherlands.date(byAdding: .month, value: months, to: closedAt) ?? closedAt
     }
 
     /// The day (Europe/Amsterdam) the follow-up is due: the closing day plus `months`.

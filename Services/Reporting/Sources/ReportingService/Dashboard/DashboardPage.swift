@@ -225,8 +225,7 @@ enum DashboardPage {
 
     /// When the figures were read, in Dutch and Amsterdam time, and as ISO 8601 for `<time>`.
     private static func timestamp(_ date: Date) -> (String, String) {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = CalendarDate.netherlands
+        let calendar = Calendar.netherlands
         let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute], from: date)
         let (year, month, day) = (parts.year ?? 1970, parts.month ?? 1, parts.day ?? 1)
         let time = String(format: "%02d:%02d", parts.hour ?? 0, parts.minute ?? 0)

@@ -56,8 +56,7 @@ public struct ReportPeriod: Sendable, Hashable, CustomStringConvertible {
 
     /// The moment the period starts, and the moment the next one does.
     public var bounds: (from: Date, to: Date) {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = CalendarDate.netherlands
+        let calendar = Calendar.netherlands
         let (first, count) = monthSpan
         let from = calendar.date(from: DateComponents(year: year, month: first, day: 1)) ?? .distantPast
         let to = calendar.date(byAdding: .month, value: count, to: from) ?? .distantFuture
@@ -68,8 +67,7 @@ public struct ReportPeriod: Sendable, Hashable, CustomStringConvertible {
 extension ReportPeriod {
     /// The quarter `date` falls in, in Dutch time.
     public static func quarter(containing date: Date) -> ReportPeriod? {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = CalendarDate.netherlands
+        let calendar = Calendar.netherlands
         let parts = calendar.dateComponents([.year, .month], from: date)
         guard let year = parts.year, let month = parts.month else { return nil }
         return ReportPeriod(kind: .quarter, year: year, number: (month - 1) / 3 + 1)
