@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "reporting", targets: ["reporting"]),
         .executable(name: "kafka-dev-broker", targets: ["kafka-dev-broker"]),
         .executable(name: "samenplanctl", targets: ["samenplanctl"]),
+        .executable(name: "samenplan-load", targets: ["samenplan-load"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -108,6 +109,21 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Shared/KafkaDevBroker"
+        ),
+        /// The load generator's traffic plan, manifest and reconciliation rules (issue 8), pure.
+        .target(name: "SamenplanLoad", dependencies: ["SamenplanDomain"], path: "Shared/Load"),
+        .executableTarget(
+            name: "samenplan-load",
+            dependencies: [
+                "SamenplanLoad", "SamenplanDomain", "SamenplanKafka", "SamenplanStorage", "SamenplanServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Shared/LoadCtl"
         ),
         .executableTarget(
             name: "samenplanctl",
@@ -210,7 +226,7 @@ let package = Package(
             name: "DomainTests",
             dependencies: [
                 "SamenplanDomain", "IntakeService", "PlanningService", "VolunteersDomain", "NotificationsDomain",
-                "ReportingService",
+                "ReportingService", "SamenplanLoad",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             path: "Tests/DomainTests"
@@ -230,6 +246,10 @@ let package = Package(
                 "SamenplanTesting", "IntakeService", "PlanningService", "VolunteersService",
                 "NotificationsService", "NotificationsDomain", "ReportingService", "CaseHistories",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                // AccessMatrixTests: the OpenAPI documents it checks its table against, and
+                // the forged bearer tokens it expects every service to refuse.
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "JWTKit", package: "jwt-kit"),
             ],
             path: "Tests/ServiceTests"
         ),

@@ -29,6 +29,8 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from localsuite import wait_for
+
 ROOT = Path(__file__).resolve().parent.parent
 LOCAL = ROOT / ".local" / "acceptance"
 PGPORT = 54349
@@ -82,16 +84,6 @@ def http(port: int, path: str, token: str | None = None) -> tuple[int, dict]:
             return error.code, {}
     except (urllib.error.URLError, ConnectionError, TimeoutError):
         return 0, {}
-
-
-def wait_for(condition, timeout: float, interval: float = 0.05) -> float | None:
-    """Seconds until `condition()` held, or None when `timeout` passed first."""
-    started = time.monotonic()
-    while time.monotonic() - started < timeout:
-        if condition():
-            return time.monotonic() - started
-        time.sleep(interval)
-    return None
 
 
 def referral(referral_id: str, area: str, child: str, birth_date: str) -> dict:

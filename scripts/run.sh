@@ -7,6 +7,7 @@
 #   scripts/run.sh start-service NAME   (re)start one service, e.g. after killing it
 # SAMENPLAN_LOCAL, SAMENPLAN_PGPORT, SAMENPLAN_PORT_BASE (8081) and SAMENPLAN_WEBHOOK_PORT
 # (8089) move everything, so a second copy (the acceptance checks) can run beside this one.
+# SAMENPLAN_NO_BUILD=1 skips `swift build` (the caller built already, e.g. under a lock).
 source "$(dirname "$0")/common.sh"
 cd "$ROOT"
 
@@ -85,8 +86,10 @@ case "${1:-start}" in
 esac
 
 install_dependencies
-log "building (a first build of the dependencies takes several minutes)"
-swift build
+if [ -z "${SAMENPLAN_NO_BUILD:-}" ]; then
+  log "building (a first build of the dependencies takes several minutes)"
+  swift build
+fi
 
 start_postgres "$LOCAL/pg"
 "$BIN/samenplanctl" setup-database --admin-url "$ADMIN_URL" --database samenplan >/dev/null

@@ -21,9 +21,14 @@ import Metrics
 import Synchronization
 
 /// Consumer-group member. Defaults: `enable.auto.commit=true`, `enable.auto.offset.store=false`,
-/// `auto.offset.reset=earliest`, `session.timeout.ms=10000`, `heartbeat.interval.ms=1000`
-/// (a killed member's partitions move after 10 s, not librdkafka's 45 s); caller properties
-/// override them. `group.id` is always `groupID`.
+/// `auto.offset.reset=earliest`, `session.timeout.ms=30000`, `heartbeat.interval.ms=3000`;
+/// caller properties override them. `group.id` is always `groupID`.
+///
+/// The session outlasts a broker outage of the length the chaos run drills (10 s): a member
+/// whose session ran out while the coordinator was away revokes its partitions and rejoins,
+/// and librdkafka 2.0.2 was seen to hang in `wait-unassign-to-complete` from there, consuming
+/// nothing for minutes and blocking `close()`. The price: a killed member's partitions move
+/// to the others after 30 s (librdkafka's default is 45 s).
 public final class KafkaConsumer: AsyncSequence, Sendable {
     public typealias Element = KafkaMessage
 
@@ -57,8 +62,8 @@ public final class KafkaConsumer: AsyncSequence, Sendable {
             "enable.auto.commit": "true",
             "enable.auto.offset.store": "false",
             "auto.offset.reset": "earliest",
-            "session.timeout.ms": "10000",
-            "heartbeat.interval.ms": "1000",
+            "session.timeout.ms": "30000",
+            "heartbeat.interval.ms": "3000",
         ]
         configuration.merge(properties) { _, caller in caller }
         configuration["group.id"] = groupID

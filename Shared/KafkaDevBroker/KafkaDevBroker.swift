@@ -16,7 +16,8 @@ struct KafkaDevBroker: AsyncParsableCommand {
         discussion: """
             Prints one line `bootstrap.servers=<servers>` on stdout once the topics exist, then \
             runs until SIGTERM or SIGINT. The mock cluster chooses its own ports. It keeps about \
-            5 MB per partition: a development broker, not a store.
+            5 MB per partition: a development broker, not a store. For fault drills, SIGUSR1 takes \
+            every broker down (connections drop, new ones are refused) and SIGUSR2 brings them back.
             """
     )
 
@@ -42,7 +43,7 @@ struct KafkaDevBroker: AsyncParsableCommand {
     func serve() async throws {
         // Install the signal handling before anything else, so that a signal arriving while
         // the cluster starts is not lost to the default handler (which would skip close()).
-        let stop = SignalWaiter(signals: [SIGTERM, SIGINT])
+        let signals = SignalWaiter(signals: [SIGTERM, SIGINT, SIGUSR1, SIGUSR2])
 
         let cluster = try KafkaMockCluster(brokers: brokers)
         let servers = cluster.bootstrapServers
@@ -60,7 +61,14 @@ struct KafkaDevBroker: AsyncParsableCommand {
         // FileHandle writes straight to the descriptor: nothing sits in a stdio buffer.
         FileHandle.standardOutput.write(Data("bootstrap.servers=\(servers)\n".utf8))
 
-        let received = await stop.wait()
+        let received = await signals.wait { received in
+            // The chaos run's broker outage: the data stays, only the brokers are unreachable.
+            let down = received == SIGUSR1
+            for broker in 1...Int32(brokers) {
+                down ? cluster.setBrokerDown(broker) : cluster.setBrokerUp(broker)
+            }
+            FileHandle.standardError.write(Data("kafka-dev-broker: brokers \(down ? "down" : "up")\n".utf8))
+        }
         FileHandle.standardError.write(Data("kafka-dev-broker: signal \(received), stopping\n".utf8))
         cluster.close()
     }
@@ -88,14 +96,14 @@ struct BrokerError: Error, CustomStringConvertible {
     var description: String
 }
 
-/// Turns SIGTERM/SIGINT into a value to await, through dispatch signal sources. The default
+/// Turns signals into values to await, through dispatch signal sources. The default
 /// handlers are set to SIG_IGN first, as a dispatch source only observes signals.
 final class SignalWaiter {
     private let sources: [any DispatchSourceSignal]
     private let received: AsyncStream<Int32>
 
     init(signals: [Int32]) {
-        let (stream, continuation) = AsyncStream<Int32>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        let (stream, continuation) = AsyncStream<Int32>.makeStream(bufferingPolicy: .unbounded)
         received = stream
         let queue = DispatchQueue(label: "kafka-dev-broker.signals")
         sources = signals.map { number in
@@ -107,10 +115,11 @@ final class SignalWaiter {
         }
     }
 
-    /// Returns the first signal received.
-    func wait() async -> Int32 {
+    /// Hands SIGUSR1 and SIGUSR2 to `control` as they come; returns the first other signal.
+    func wait(control: (Int32) -> Void) async -> Int32 {
         for await number in received {
-            return number
+            guard number == SIGUSR1 || number == SIGUSR2 else { return number }
+            control(number)
         }
         return SIGTERM
     }

@@ -61,7 +61,7 @@ import Testing
                 }
             }
             let total = expected.values.map(\.count).reduce(0, +)
-            #expect(try await eventually(timeout: .seconds(30)) {
+            #expect(try await eventually(timeout: .seconds(60)) {
                 try await environment.withAdminClient { try await $0.count("SELECT count(*) FROM notifications.deliveries") } == total
             })
             for (type, recipients) in expected {
@@ -108,7 +108,7 @@ import Testing
                 try await producer.send(topic: Topic.volunteers, key: nil, value: try events[1].structuredBytes())
             }
             let admin = try await environment.token(role: .admin)
-            #expect(try await eventually(timeout: .seconds(20)) {
+            #expect(try await eventually(timeout: .seconds(60)) {
                 let volunteerKnown = try await call(client, .get, "/v1/recipients/vol-7", admin).status == .ok
                 let managerKnown = try await call(client, .get, "/v1/recipients/fm-7", admin).status == .ok
                 return volunteerKnown && managerKnown
@@ -157,11 +157,11 @@ import Testing
                 #expect(urgent.first?.overTLS == true && urgent.first?.authenticatedUser == smtp.user)
                 #expect(urgent.first?.messageId.isEmpty == false)
                 let manager = try await environment.token(role: .familyManager, subject: "fm-1")
-                #expect(try await eventually(timeout: .seconds(20)) {
+                #expect(try await eventually(timeout: .seconds(60)) {
                     (try decoded(try await call(client, .get, "/v1/notifications", manager))["items"]?.arrayValue ?? []).count == 1
                 })
                 // fm-2's reminders wait for the digest.
-                #expect(try await eventually(timeout: .seconds(20)) {
+                #expect(try await eventually(timeout: .seconds(60)) {
                     try await environment.withAdminClient {
                         try await $0.count("SELECT count(*) FROM notifications.deliveries WHERE recipient_id = 'fm-2' AND status = 'digest'")
                     } == 2
@@ -205,7 +205,7 @@ import Testing
                 ).status == .ok)
                 _ = try await publish(environment, .volunteerConcernFlagged, overriding: ["managerId": "fm-1"])
                 // The server is away: the attempts fail and are retried.
-                #expect(try await eventually(timeout: .seconds(20)) {
+                #expect(try await eventually(timeout: .seconds(60)) {
                     try await environment.withAdminClient {
                         try await $0.count("SELECT count(*) FROM notifications.delivery_attempts WHERE outcome = 'failed'")
                     } >= 1
@@ -220,7 +220,7 @@ import Testing
                             .map { try $0.decode(String.self) }
                     }
                 }
-                #expect(try await eventually(timeout: .seconds(10)) { try await outcomes().last == "delivered" })
+                #expect(try await eventually(timeout: .seconds(60)) { try await outcomes().last == "delivered" })
                 #expect(try await outcomes().dropLast().allSatisfy { $0 == "failed" })
             }
             await smtp.stop()
@@ -238,13 +238,13 @@ import Testing
                 clock: SystemWallClock(), extra: ["NOTIFICATIONS_WEBHOOK_URL": url + "/hook", "NOTIFICATIONS_MAX_ATTEMPTS": "3"]
             ) { environment, _ in
                 _ = try await publishReminder(environment, manager: "fm-9")
-                #expect(try await eventually(timeout: .seconds(20)) {
+                #expect(try await eventually(timeout: .seconds(60)) {
                     try await environment.withAdminClient {
                         try await $0.count("SELECT count(*) FROM notifications.deliveries WHERE status = 'failed' AND attempts = 3")
                     } == 1
                 })
                 #expect(receiver.requests.count == 3)
-                #expect(try await eventually(timeout: .seconds(10)) {
+                #expect(try await eventually(timeout: .seconds(60)) {
                     try await environment.withAdminClient {
                         try await $0.count("SELECT count(*) FROM notifications.outbox WHERE event LIKE '%notification.failed%'")
                     } == 1
@@ -254,8 +254,8 @@ import Testing
                 // recording, it is due again with its claim run out: it is sent again with the
                 // same idempotency key, so the receiver can keep one.
                 _ = try await publishReminder(environment, manager: "fm-8")
-                #expect(try await eventually(timeout: .seconds(20)) { receiver.requests.count == 4 })
-                #expect(try await eventually(timeout: .seconds(10)) {
+                #expect(try await eventually(timeout: .seconds(60)) { receiver.requests.count == 4 })
+                #expect(try await eventually(timeout: .seconds(60)) {
                     try await environment.withAdminClient {
                         try await $0.count("SELECT count(*) FROM notifications.deliveries WHERE recipient_id = 'fm-8' AND status = 'delivered'")
                     } == 1
@@ -267,7 +267,7 @@ import Testing
                             claimed_until = now() - interval '1 second' WHERE recipient_id = 'fm-8'
                         """)
                 }
-                #expect(try await eventually(timeout: .seconds(20)) { receiver.requests.count == 5 })
+                #expect(try await eventually(timeout: .seconds(60)) { receiver.requests.count == 5 })
                 let keys = receiver.requests.suffix(2).map { $0.headers["idempotency-key"] }
                 #expect(keys[0] != nil && keys[0] == keys[1])
             }

@@ -94,7 +94,7 @@ import VolunteersService
 
 /// The id of the case intake opened for a referral, once it exists.
 func openedCaseId(
-    _ environment: TestEnvironment, referralId: String, timeout: Duration = .seconds(15)
+    _ environment: TestEnvironment, referralId: String, timeout: Duration = .seconds(60)
 ) async throws -> String? {
     try await eventuallyValue(timeout: timeout) {
         try await environment.withAdminClient { client in

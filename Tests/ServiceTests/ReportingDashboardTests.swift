@@ -108,7 +108,7 @@ import Testing
             let app = try await ServiceRuntime.buildApplication(
                 try Reporting.definition(), configuration: try environment.configuration(for: "reporting"))
             try await app.test(.live) { client in
-                #expect(try await eventually(timeout: .seconds(30)) {
+                #expect(try await eventually(timeout: .seconds(60)) {
                     try await client.execute(uri: "/health/ready", method: .get).status == .ok
                 })
                 let base = "http://127.0.0.1:\(try #require(client.port))"

@@ -26,7 +26,7 @@ private func runNested<T: Sendable>(
     let rest = apps.dropFirst()
     return try await first.test(.router) { client in
         // Start work only once the service says it is ready (schema migrated, Kafka reached).
-        let ready = try await eventually(timeout: .seconds(30)) {
+        let ready = try await eventually(timeout: .seconds(60)) {
             try await client.execute(uri: "/health/ready", method: .get).status == .ok
         }
         guard ready else { throw NotReady() }
@@ -129,7 +129,7 @@ public func readTopic(
 public func publishedEvents(
     _ type: EventType, by service: String, on topic: String, from environment: TestEnvironment
 ) async throws -> [CloudEvent] {
-    let total = try await eventuallyValue(timeout: .seconds(30)) {
+    let total = try await eventuallyValue(timeout: .seconds(60)) {
         try await environment.withAdminClient { client -> Int? in
             let unsent = try await client.count(
                 PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(service).outbox WHERE sent_at IS NULL"))

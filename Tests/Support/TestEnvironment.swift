@@ -120,9 +120,11 @@ actor Logins {
 }
 
 /// Polls `condition` until it holds or `timeout` passes; returns whether it held. For
-/// asynchronous effects (an event consumed, a webhook received).
+/// asynchronous effects (an event consumed, a webhook received). The default is generous:
+/// with every suite running in parallel on a loaded 2-core machine, a consumer group's first
+/// join alone can take tens of seconds, and a condition that holds returns at once anyway.
 public func eventually(
-    timeout: Duration = .seconds(15), every interval: Duration = .milliseconds(100),
+    timeout: Duration = .seconds(60), every interval: Duration = .milliseconds(100),
     _ condition: @Sendable () async throws -> Bool
 ) async throws -> Bool {
     let deadline = ContinuousClock.now + timeout
@@ -135,7 +137,7 @@ public func eventually(
 
 /// Polls `produce` until it gives a value or `timeout` passes.
 public func eventuallyValue<T: Sendable>(
-    timeout: Duration = .seconds(15), every interval: Duration = .milliseconds(100),
+    timeout: Duration = .seconds(60), every interval: Duration = .milliseconds(100),
     _ produce: @Sendable () async throws -> T?
 ) async throws -> T? {
     let deadline = ContinuousClock.now + timeout

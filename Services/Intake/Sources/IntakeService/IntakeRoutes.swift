@@ -76,6 +76,16 @@ enum IntakeRoutes {
             // Without a team given, the manager's first area names it.
             let team = manager.team?.lowercased() ?? areas[0]
             try await database.transaction { connection in
+                // The registration is an upsert: without this a team lead could take over a
+                // manager of another area by registering their id again with their own areas.
+                if caller.role == .teamLead {
+                    let current = try await connection.query(
+                        "SELECT areas FROM managers WHERE id = \(manager.id) FOR UPDATE", logger: context.logger
+                    ).collect().first?.decode([String].self)
+                    if let current, !Set(current).isSubset(of: caller.areas) {
+                        throw Problem.forbidden("A team lead changes only managers who work in their own areas.")
+                    }
+                }
                 try await connection.query(
                     """
                     INSERT INTO managers (id, display_name, areas, max_caseload, team)
