@@ -6,7 +6,7 @@
     python3 scripts/chaos.py --duration S --rate R --seed N --interval S
 
 It starts a copy of the suite of its own (.local/chaos: PostgreSQL 54379, services
-38081–38085, webhooks 38089) and runs `samenplan-load generate` against it: referrals over
+17081–17085, webhooks 17089) and runs `samenplan-load generate` against it: referrals over
 several areas, joining referrals, exact redeliveries, nuisance reports, and plan work over
 planning's HTTP API. While the traffic runs it works through a list of faults, one every
 `--interval` seconds, round and round:
@@ -88,16 +88,23 @@ def main() -> int:
     parser.add_argument("--long", action="store_true", help="20 minutes of traffic instead of 2")
     parser.add_argument("--duration", type=float, help="seconds of traffic")
     parser.add_argument("--rate", type=float, default=25, help="messages per second")
-    parser.add_argument("--interval", type=float, default=5, help="seconds between faults")
+    parser.add_argument("--interval", type=float, default=3, help="seconds between faults")
     parser.add_argument("--seed", type=int, default=42)
     args = parser.parse_args()
     # The short run is long enough for two rounds of faults: every service killed twice,
     # PostgreSQL restarted twice, the broker down twice.
     duration = args.duration or (1200 if args.long else 120)
 
-    suite = LocalSuite("chaos", pgport=54379, port_base=38081, webhook_port=38089)
+    # Service ports below Linux's ephemeral range (32768–60999), so no outgoing connection of
+    # another process can be holding one when a killed service starts again.
+    suite = LocalSuite("chaos", pgport=54379, port_base=17081, webhook_port=17089)
     log(f"starting a suite of its own in {suite.local}")
-    suite.start_fresh()
+    try:
+        suite.start_fresh()
+    except subprocess.CalledProcessError:
+        suite.stop()
+        log(f"the suite did not start; see {suite.local / 'logs'}")
+        return 1
     environment = dict(suite.env, JWT_SECRET=suite.jwt_secret)
     common = ["--bootstrap", suite.bootstrap, "--intake", suite.url("intake"), "--planning", suite.url("planning"),
               "--reporting", suite.url("reporting")]
@@ -109,7 +116,7 @@ def main() -> int:
     try:
         log(f"{args.rate:g} messages/s for {duration:g} s, a fault every {args.interval:g} s, "
             "second replicas of intake and planning")
-        replicas = [suite.start_replica("intake", 38091), suite.start_replica("planning", 38092)]
+        replicas = [suite.start_replica("intake", 17091), suite.start_replica("planning", 17092)]
         generator = subprocess.Popen(
             [str(BIN / "samenplan-load"), "generate", *common, "--rate", str(args.rate), "--duration", str(duration),
              "--seed", str(args.seed), "--areas", "6", "--run-id", f"chaos-{args.seed}", "--manifest", str(manifest),

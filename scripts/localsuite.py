@@ -35,14 +35,16 @@ class LocalSuite:
 
     # -- the whole suite -----------------------------------------------------------------
 
-    def start_fresh(self) -> None:
-        """Stops an earlier copy, throws its data away and starts anew; waits until ready."""
+    def start_fresh(self, build: bool = False) -> None:
+        """Stops an earlier copy, throws its data away and starts anew; waits until ready.
+        Builds first only when `build` (the test command has built already)."""
         if self.local.exists():
             self.stop()
             subprocess.run(["rm", "-rf", str(self.local)], check=True)
             # the server data kept outside the checkout when `postgres` may not enter it
             self.bash(f'rm -rf "$(pg_data "$LOCAL/pg")"')
-        subprocess.run([str(ROOT / "scripts" / "run.sh")], env=self.env, check=True, stdout=subprocess.DEVNULL)
+        environment = {name: value for name, value in self.env.items() if not (build and name == "SAMENPLAN_NO_BUILD")}
+        subprocess.run([str(ROOT / "scripts" / "run.sh")], env=environment, check=True, stdout=subprocess.DEVNULL)
 
     def stop(self) -> None:
         subprocess.run([str(ROOT / "scripts" / "run.sh"), "stop"], env=self.env, stdout=subprocess.DEVNULL)

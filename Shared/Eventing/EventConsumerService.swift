@@ -47,9 +47,11 @@ public final class EventConsumerService: Service, Sendable {
     public func run() async throws {
         let lagGauge = Gauge(label: "samenplan_consumer_lag", dimensions: [("service", service)])
         try await withThrowingTaskGroup(of: Void.self) { group in
-            // Consumer lag, sampled; it stops with the group.
+            // The handled messages' offsets, committed every 5 s, and the consumer lag,
+            // sampled; it stops with the group.
             group.addTask { [consumer] in
                 while !Task.isCancelled {
+                    await consumer.commitInBackground()
                     if let lag = await consumer.lag() { lagGauge.record(lag) }
                     try await Task.sleep(for: .seconds(5))
                 }

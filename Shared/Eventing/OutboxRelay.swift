@@ -53,6 +53,10 @@ public final class OutboxRelay: Service, Sendable {
         }
     }
 
+    /// Longer than a batch can take when everything answers, or fails, in time: librdkafka
+    /// gives up a message after `message.timeout.ms` (30 s by default).
+    static let batchDeadline = Duration.seconds(90)
+
     /// Publishes until the outbox is empty, then waits for a wake-up.
     private func relay(wakeups: AsyncStream<Void>) async {
         var backoff = Backoff(maximum: .seconds(30))
@@ -60,8 +64,12 @@ public final class OutboxRelay: Service, Sendable {
         var iterator = wakeups.makeAsyncIterator()
         while !Task.isCancelled {
             do {
-                // An unstructured task, so shutdown lets the batch in flight finish and be marked.
-                let published = try await Task { try await self.publishBatch() }.value
+                // A task of its own, so shutdown lets the batch in flight finish and be marked;
+                // bounded, so a batch that never ends (seen once in the chaos run, after
+                // PostgreSQL and the broker had both restarted) cannot stop the relay for good.
+                // A late batch still marks what it sent; another one may send the same events
+                // again, which the consumers' inboxes drop.
+                let published = try await withinDeadline(Self.batchDeadline) { try await self.publishBatch() }
                 backoff.reset()
                 if ContinuousClock.now - lastGauge > .seconds(1) {
                     await recordBacklog()

@@ -8,19 +8,23 @@
 // `queued.max.messages.kbytes`.) Keep iterating: a member that does not poll for
 // `max.poll.interval.ms` (300 s) is removed from its group.
 //
-// Offsets: `enable.auto.offset.store=false` and `enable.auto.commit=true`. The application
+// Offsets: `enable.auto.offset.store=false` and `enable.auto.commit=false`. The application
 // calls `storeOffset(for:)` once the message's effect is durable (its database transaction
-// committed); librdkafka's auto-commit sends the stored offsets every
-// `auto.commit.interval.ms` (5 s), and `close()` commits them a last time. A crash between
-// the database commit and the offset commit redelivers the message, which the idempotent
-// inbox absorbs.
+// committed); `commitInBackground()` sends the stored offsets (the event consumer calls it
+// every 5 s), and `close()` commits them a last time. A crash between the database commit and
+// the offset commit redelivers the message, which the idempotent inbox absorbs. Not
+// librdkafka's auto-commit: at a rebalance it commits the revoked partitions' offsets and
+// waits for the answer before it lets them go, and librdkafka 2.0.2 was seen to wait there
+// for good (`wait-unassign-to-complete`) when the broker or a group member had just failed —
+// the member then consumed nothing and could not leave its group. Without it a revoked
+// partition is let go at once; its new owner may read a few handled messages again.
 
 import CRdKafka
 import Logging
 import Metrics
 import Synchronization
 
-/// Consumer-group member. Defaults: `enable.auto.commit=true`, `enable.auto.offset.store=false`,
+/// Consumer-group member. Defaults: `enable.auto.commit=false`, `enable.auto.offset.store=false`,
 /// `auto.offset.reset=earliest`, `session.timeout.ms=30000`, `heartbeat.interval.ms=3000`;
 /// caller properties override them. `group.id` is always `groupID`.
 ///
@@ -37,7 +41,7 @@ public final class KafkaConsumer: AsyncSequence, Sendable {
     private let consumed = TopicCounters(label: KafkaMetricNames.consumed)
     private let clientErrors = Counter(label: KafkaMetricNames.clientErrors)
     /// Offsets stored through this consumer (next offset to read, per partition), for `lag()`:
-    /// they are newer than the committed ones until the next auto-commit.
+    /// they are newer than the committed ones until the next commit.
     private let storedOffsets = Mutex<[TopicPartition: Int64]>([:])
 
     public convenience init(properties: [String: String], groupID: String, topics: [String], logger: Logger) throws {
@@ -59,7 +63,7 @@ public final class KafkaConsumer: AsyncSequence, Sendable {
 
     private init(properties: [String: String], groupID: String, subscribingTo topics: [String]?, logger: Logger) throws {
         var configuration = [
-            "enable.auto.commit": "true",
+            "enable.auto.commit": "false",
             "enable.auto.offset.store": "false",
             "auto.offset.reset": "earliest",
             "session.timeout.ms": "30000",
@@ -252,7 +256,7 @@ public final class KafkaConsumer: AsyncSequence, Sendable {
     // MARK: Offsets
 
     /// Marks `message` as processed: stores `offset + 1` for its partition, which the next
-    /// auto-commit (or `commitStoredOffsets()`, or `close()`) sends to the group coordinator.
+    /// `commitInBackground()`, `commitStoredOffsets()` or `close()` sends to the group coordinator.
     /// Call it only after the message's effect is durable. Does not block.
     ///
     /// Throws when the consumer is closed or the partition is no longer assigned to this
@@ -285,6 +289,14 @@ public final class KafkaConsumer: AsyncSequence, Sendable {
 
     /// Commits the stored offsets now and waits for the coordinator's answer (off the
     /// cooperative pool). Nothing stored since the last commit is not an error.
+    /// Sends the stored offsets to the group coordinator without waiting for its answer; a
+    /// failed commit is simply repeated by the next call. Call it every few seconds.
+    public func commitInBackground() async {
+        _ = await client.runBlocking("commit") { handle in
+            rd_kafka_commit(handle, nil, 1).rawValue
+        }
+    }
+
     public func commitStoredOffsets() async throws {
         let result = await client.runBlocking("commit") { handle in
             rd_kafka_commit(handle, nil, 0).rawValue
@@ -361,12 +373,14 @@ public final class KafkaConsumer: AsyncSequence, Sendable {
 
     // MARK: Closing
 
-    /// Leaves the group with `rd_kafka_consumer_close` (which commits the stored offsets)
-    /// off the cooperative pool, then destroys the queues and the handle. A `next()` in
-    /// progress returns nil within about 100 ms. Idempotent.
+    /// Commits the stored offsets and leaves the group with `rd_kafka_consumer_close`, off
+    /// the cooperative pool, then destroys the queues and the handle. A `next()` in progress
+    /// returns nil within about 100 ms. Idempotent.
     public func close() async {
         let logger = self.logger
         await client.close(beforeDestroy: { handle in
+            // A failed commit (no offsets stored, no coordinator) only means a redelivery.
+            _ = rd_kafka_commit(handle, nil, 0)
             let err = rd_kafka_consumer_close(handle)
             if err != RD_KAFKA_RESP_ERR_NO_ERROR {
                 logger.warning("rd_kafka_consumer_close failed", metadata: ["kafka.error": "\(KafkaError(err))"])

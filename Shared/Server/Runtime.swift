@@ -158,13 +158,19 @@ public enum ServiceRuntime {
         let router = Router(context: SamenplanRequestContext.self)
         router.add(middleware: ProblemMiddleware())
         router.add(middleware: MetricsMiddleware())
-        router.add(middleware: TextGuardMiddleware())
+        // Health and metrics read no text from the request, so they carry no NUL guard: a probe
+        // answers the same whatever its query string says.
         HealthRoutes.add(to: router, service: definition.name, checks: checks)
         let v1 = router.group("v1")
+            .add(middleware: TextGuardMiddleware())
             .add(middleware: AuthMiddleware(authority: tokens))
             .add(middleware: StartingUpMiddleware(migrator: migrator))
         definition.routes(v1, environment)
-        definition.publicRoutes(router.group().add(middleware: StartingUpMiddleware(migrator: migrator)), environment)
+        definition.publicRoutes(
+            router.group().add(middleware: TextGuardMiddleware()).add(middleware: StartingUpMiddleware(migrator: migrator)),
+            environment)
+        // Last, so it wraps only the not-found responder: a known path with another method is a 405.
+        router.add(middleware: MethodNotAllowedMiddleware(routesOf: router))
 
         return Application(
             router: router,

@@ -4,8 +4,9 @@ import SamenplanDomain
 
 /// PostgreSQL cannot store the NUL character in text, so a request that carries one would
 /// fail deep in a route with a 500. These guards refuse it up front with a clear 400: in the
-/// path or query (`%00`) through `TextGuardMiddleware`, in a JSON body (`\u0000`, the only
-/// way JSON can carry it) through `SamenplanRequestDecoder`.
+/// path or query (`%00`) through `TextGuardMiddleware` (on `/v1` and the public pages; health
+/// and metrics read no text), in a JSON body (`\u0000`, the only way JSON can carry it)
+/// through `SamenplanRequestDecoder`.
 enum TextGuard {
     static let problem = Problem.badRequest(
         "Text may not contain the NUL character (U+0000).",

@@ -11,6 +11,19 @@ public enum Timers {
         try await connection.query(
             "DELETE FROM timers WHERE kind = \(kind) AND subject = \(subject) AND fired_at IS NULL", logger: logger)
     }
+
+    /// Locks the `kinds` timers of `subject` (`FOR UPDATE`) until the transaction ends. The
+    /// timer service claims a timer first and its handler then locks the subject's row, so a
+    /// transaction that locks the subject's row and then moves its timers must call this
+    /// first: one lock order, no deadlock between a change and a timer firing at that moment.
+    public static func lock(kinds: [String], subject: String, on connection: PostgresConnection, logger: Logger)
+        async throws
+    {
+        _ = try await connection.query(
+            "SELECT id FROM timers WHERE subject = \(subject) AND kind = ANY(\(kinds)) ORDER BY id FOR UPDATE",
+            logger: logger
+        ).collect()
+    }
 }
 
 /// A timer whose time has come.

@@ -139,6 +139,16 @@ import Testing
                 let unknown = try await client.execute(uri: "/no/such/route", method: .get)
                 #expect(unknown.status == .notFound)
                 #expect(unknown.headers[.contentType] == "application/problem+json")
+
+                // A known path with a method it does not have: 405 naming the ones it has, token or not.
+                for method in [HTTPRequest.Method.delete, .put, .patch, .init("TRACE")!] {
+                    let wrongMethod = try await client.execute(uri: "/v1/whoami", method: method)
+                    #expect(wrongMethod.status == .methodNotAllowed)
+                    #expect(wrongMethod.headers[.allow] == "GET")
+                    #expect(wrongMethod.headers[.contentType] == "application/problem+json")
+                }
+                #expect(try await client.execute(uri: "/health/live", method: .post).headers[.allow] == "GET")
+                #expect(try await client.execute(uri: "/v1/whoami/more", method: .delete).status == .notFound)
             }
         }
     }

@@ -15,6 +15,12 @@ enum CertificateTimers {
     static let warning = "certificate-warning"
     static let expiry = "certificate-expiry"
 
+    /// Call before locking the volunteer's row in a transaction that then schedules: the
+    /// timer service locks a timer before its handler locks the volunteer (`Timers.lock`).
+    static func lock(volunteerId: String, on connection: PostgresConnection, logger: Logger) async throws {
+        try await Timers.lock(kinds: [warning, expiry], subject: volunteerId, on: connection, logger: logger)
+    }
+
     static func schedule(
         volunteerId: String, issuedOn: CalendarDate?, policy: CertificatePolicy, on connection: PostgresConnection,
         logger: Logger

@@ -98,6 +98,9 @@ enum Registry {
             let now = clock.now()
             let record = VolunteerRecord(id: id, registration: body, at: now)
             let found = try await database.transaction { connection -> Bool in
+                // The certificate timers first, as the timer service takes them (a deadlock otherwise
+                // when the certificate runs out while the volunteer is being changed).
+                try await CertificateTimers.lock(volunteerId: id, on: connection, logger: context.logger)
                 let previous = try await connection.query(
                     "SELECT status, consent_given_at FROM volunteers WHERE id = \(id) FOR UPDATE", logger: context.logger
                 ).collect().first?.decode((String, Date?).self)
