@@ -100,6 +100,12 @@ public final class EventConsumerService: Service, Sendable {
         try await consumer.nextBatch(maximum: batchSize).map(Fetched.init)
     }
 
+    /// How long one transaction may take before it is given up as hung and tried again. The
+    /// chaos run saw a transaction never return after PostgreSQL restarted (no session open on
+    /// the server, no error), which stopped the service's consumer for good. A late transaction
+    /// that does commit is harmless: the retry finds its events in the inbox.
+    static let transactionDeadline = Duration.seconds(60)
+
     /// Handles one message to its end: handled, skipped or dead-lettered. Only then is its
     /// offset stored. Runs the work in an unstructured task so that a shutdown signal lets
     /// the transaction in flight finish instead of cutting it off.
@@ -132,8 +138,11 @@ public final class EventConsumerService: Service, Sendable {
         }
         let started = ContinuousClock.now
         do {
-            let outcomes = try await database.transaction { connection -> [Outcome] in
-                try await handleOnce(events, from: batch.map(\.message), on: connection, logger: logger)
+            let messages = batch.map(\.message)
+            let outcomes = try await withinDeadline(Self.transactionDeadline) { [events] in
+                try await self.database.transaction { connection -> [Outcome] in
+                    try await self.handleOnce(events, from: messages, on: connection, logger: self.logger)
+                }
             }
             recordDuration(since: started, type: "batch")
             return outcomes
@@ -223,15 +232,17 @@ public final class EventConsumerService: Service, Sendable {
         while true {
             let started = ContinuousClock.now
             do {
-                let outcome = try await database.transaction { connection in
-                    try await handleOnce([event], from: [message], on: connection, logger: logger)[0]
+                let outcome = try await withinDeadline(Self.transactionDeadline) { [logger] in
+                    try await self.database.transaction { connection in
+                        try await self.handleOnce([event], from: [message], on: connection, logger: logger)[0]
+                    }
                 }
                 recordDuration(since: started, type: event.type)
                 return outcome
             } catch let failure as PermanentEventFailure {
                 try await deadLetter(message, reason: failure.reason, detail: failure.detail)
                 return .deadLettered
-            } catch where DatabaseFault.isTransient(error) {
+            } catch where DatabaseFault.isTransient(error) || error is DeadlinePassed {
                 logger.warning("transient fault, retrying", metadata: ["error": "\(error)"])
                 try await backoff.wait()
             } catch {
