@@ -27,26 +27,14 @@ import urllib.error
 import urllib.request
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
-from localsuite import wait_for
+from localsuite import ROOT, SERVICES, LocalSuite, wait_for
 
-ROOT = Path(__file__).resolve().parent.parent
-LOCAL = ROOT / ".local" / "acceptance"
-PGPORT = 54349
-PORT_BASE = 18081
-WEBHOOK_PORT = 18089
-SERVICES = ["intake", "planning", "volunteers", "notifications", "reporting"]
-PORTS = {name: PORT_BASE + index for index, name in enumerate(SERVICES)}
-ENV = dict(
-    os.environ,
-    SAMENPLAN_LOCAL=str(LOCAL),
-    SAMENPLAN_PGPORT=str(PGPORT),
-    SAMENPLAN_PORT_BASE=str(PORT_BASE),
-    SAMENPLAN_WEBHOOK_PORT=str(WEBHOOK_PORT),
-    LOG_LEVEL="notice",
-)
-DB_URL = f"postgres://postgres@127.0.0.1:{PGPORT}/samenplan"
+SUITE = LocalSuite("acceptance", pgport=54349, port_base=18081, webhook_port=18089)
+LOCAL = SUITE.local
+PORTS = SUITE.ports
+ENV = SUITE.env
+DB_URL = SUITE.database_url
 FIGURES: list[tuple[str, str]] = []
 FAILURES: list[str] = []
 
@@ -117,25 +105,12 @@ def publish(events: list[dict]) -> None:
     run("kcat", "-P", "-b", bootstrap, "-t", "samenplan.referrals.v1", "-K", "|", input=lines)
 
 
-def pid_of(service: str) -> int:
-    return int((LOCAL / "pids" / f"{service}.pid").read_text())
-
-
-def all_ready() -> bool:
-    return all(http(port, "/health/ready")[0] == 200 for port in PORTS.values())
-
-
-def postgres(action: str) -> None:
-    function = "start_postgres" if action == "start" else "stop_postgres"
-    run("bash", "-c", f'source "{ROOT}/scripts/common.sh"; {function} "$LOCAL/pg"')
-
-
 def check_run_command() -> None:
     log("1. scripts/run.sh brings every service to /health/ready")
     started = time.monotonic()
     subprocess.run([str(ROOT / "scripts" / "run.sh")], env=ENV, check=True, stdout=subprocess.DEVNULL)
     elapsed = time.monotonic() - started
-    check(all_ready(), f"all five services ready; run.sh took {elapsed:.1f} s (it fails past 60 s of waiting)")
+    check(SUITE.all_ready(), f"all five services ready; run.sh took {elapsed:.1f} s (it fails past 60 s of waiting)")
     FIGURES.append(("run.sh to all ready (build already done)", f"{elapsed:.1f} s"))
 
 
@@ -181,7 +156,7 @@ def check_referral_end_to_end(token: str) -> None:
 
 def check_database_outage(token: str) -> None:
     log("3. PostgreSQL stopped: 503 naming the database, then recovery without loss")
-    postgres("stop")
+    SUITE.postgres("stop")
     stopped = time.monotonic()
 
     def database_down(port: int) -> bool:
@@ -199,8 +174,8 @@ def check_database_outage(token: str) -> None:
     FIGURES.append(("database stop to 503 on all five", f"{detected:.1f} s" if detected is not None else "over 10 s"))
     publish([referral(f"ACC-OUTAGE-{n}", "goes", f"Kind{n}", "2016-01-01") for n in range(20)])
     time.sleep(2)
-    postgres("start")
-    back = wait_for(all_ready, 60, interval=0.2)
+    SUITE.postgres("start")
+    back = wait_for(SUITE.all_ready, 60, interval=0.2)
     check(back is not None, "all five ready again after PostgreSQL restarted"
           + (f" ({back:.1f} s)" if back is not None else ""))
     processed = wait_for(
@@ -219,11 +194,11 @@ def check_sigkill_midway() -> None:
         return int(sql("SELECT count(*) FROM intake.cases WHERE area = 'kill-test'") or 0)
 
     wait_for(lambda: cases() >= 100, 60, 0.02)
-    os.kill(pid_of("intake"), signal.SIGKILL)
+    os.kill(SUITE.pid_of("intake"), signal.SIGKILL)
     killed_at = cases()
     publish(events[500:])
     time.sleep(1)
-    subprocess.run([str(ROOT / "scripts" / "run.sh"), "start-service", "intake"], env=ENV, check=True)
+    SUITE.start_service("intake")
     done = wait_for(lambda: cases() >= 1000, 180, 0.2)
     time.sleep(2)  # anything extra would show up now
     final = cases()
@@ -251,13 +226,8 @@ def check_load(token: str) -> None:
 def check_sigterm() -> None:
     log("6. SIGTERM: every service exits 0 within 10 s")
     for service in SERVICES:
-        pid = pid_of(service)
-        environment = dict(
-            entry.split("=", 1)
-            for entry in Path(f"/proc/{pid}/environ").read_text().split("\0")
-            if "=" in entry)
-        binary = os.readlink(f"/proc/{pid}/exe")
-        os.kill(pid, signal.SIGKILL)
+        binary, environment = SUITE.command_of(service)
+        SUITE.kill(service)
         time.sleep(0.5)
         # Started as a child of this script, so its exit code can be read.
         child = subprocess.Popen([binary], env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -277,11 +247,7 @@ def check_sigterm() -> None:
 
 
 def main() -> int:
-    if LOCAL.exists():
-        subprocess.run([str(ROOT / "scripts" / "run.sh"), "stop"], env=ENV, stdout=subprocess.DEVNULL)
-        subprocess.run(["rm", "-rf", str(LOCAL)], check=True)
-        # and the server data kept outside the checkout when `postgres` may not enter it
-        subprocess.run(["bash", "-c", f'source "{ROOT}/scripts/common.sh"; rm -rf "$(pg_data "$LOCAL/pg")"'], env=ENV, check=True)
+    SUITE.clear()
     try:
         check_run_command()
         token = (LOCAL / "admin-token").read_text().strip()
@@ -294,7 +260,7 @@ def main() -> int:
         FAILURES.append(f"the acceptance run stopped: {error!r}")
         print(f"acceptance: stopped by {error!r}", flush=True)
     finally:
-        subprocess.run([str(ROOT / "scripts" / "run.sh"), "stop"], env=ENV, stdout=subprocess.DEVNULL)
+        SUITE.stop()
     print("\nacceptance figures:")
     for name, value in FIGURES:
         print(f"  {name}: {value}")

@@ -163,7 +163,8 @@ def main() -> int:
         faults.stopping.set()
         for replica in replicas:
             replica.kill()
-        suite.broker(up=True) if (suite.local / "pids" / "kafka-dev-broker.pid").exists() else None
+        if (suite.local / "pids" / "kafka-dev-broker.pid").exists():
+            suite.broker(up=True)  # a fault cut short must not leave it down for the next run
         suite.stop()
 
 

@@ -3,7 +3,6 @@
 Used by the scripts that drive the running suite from outside (scripts/chaos.py): where it
 lives, how to start, stop and restart its parts, and how to ask it things.
 """
-import json
 import os
 import signal
 import subprocess
@@ -35,14 +34,18 @@ class LocalSuite:
 
     # -- the whole suite -----------------------------------------------------------------
 
-    def start_fresh(self, build: bool = False) -> None:
-        """Stops an earlier copy, throws its data away and starts anew; waits until ready.
-        Builds first only when `build` (the test command has built already)."""
+    def clear(self) -> None:
+        """Stops an earlier copy and throws its data away."""
         if self.local.exists():
             self.stop()
             subprocess.run(["rm", "-rf", str(self.local)], check=True)
             # the server data kept outside the checkout when `postgres` may not enter it
             self.bash(f'rm -rf "$(pg_data "$LOCAL/pg")"')
+
+    def start_fresh(self, build: bool = False) -> None:
+        """Stops an earlier copy, throws its data away and starts anew; waits until ready.
+        Builds first only when `build` (the test command has built already)."""
+        self.clear()
         environment = {name: value for name, value in self.env.items() if not (build and name == "SAMENPLAN_NO_BUILD")}
         subprocess.run([str(ROOT / "scripts" / "run.sh")], env=environment, check=True, stdout=subprocess.DEVNULL)
 
@@ -78,14 +81,19 @@ class LocalSuite:
     def start_service(self, service: str) -> None:
         subprocess.run([str(ROOT / "scripts" / "run.sh"), "start-service", service], env=self.env, check=True)
 
-    def start_replica(self, service: str, port: int) -> subprocess.Popen:
-        """A second process of a running service, with its environment and another HTTP port."""
+    def command_of(self, service: str) -> tuple[str, dict[str, str]]:
+        """The executable and the environment the running `service` was started with."""
         pid = self.pid_of(service)
         environment = dict(
             entry.split("=", 1) for entry in Path(f"/proc/{pid}/environ").read_text().split("\0") if "=" in entry)
+        return os.readlink(f"/proc/{pid}/exe"), environment
+
+    def start_replica(self, service: str, port: int) -> subprocess.Popen:
+        """A second process of a running service, with its environment and another HTTP port."""
+        binary, environment = self.command_of(service)
         environment["HTTP_PORT"] = str(port)
         log = open(self.local / "logs" / f"{service}-replica.log", "a")
-        return subprocess.Popen([os.readlink(f"/proc/{pid}/exe")], env=environment, stdout=log, stderr=log)
+        return subprocess.Popen([binary], env=environment, stdout=log, stderr=log)
 
     def postgres(self, action: str) -> None:
         self.bash(f'{"start_postgres" if action == "start" else "stop_postgres"} "$LOCAL/pg"')
@@ -115,6 +123,3 @@ def wait_for(condition, timeout: float, interval: float = 0.05) -> float | None:
         time.sleep(interval)
     return None
 
-
-def read_json(path: Path) -> dict:
-    return json.loads(path.read_text())

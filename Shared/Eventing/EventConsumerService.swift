@@ -73,12 +73,7 @@ public final class EventConsumerService: Service, Sendable {
             }
             group.cancelAll()
         }
-        // Shutting down: what was handled is committed before the group is left.
-        do {
-            try await consumer.commitStoredOffsets()
-        } catch {
-            logger.warning("could not commit offsets on shutdown", metadata: ["error": "\(error)"])
-        }
+        // Shutting down: `close()` commits what was handled before it leaves the group.
         await consumer.close()
     }
 

@@ -379,8 +379,11 @@ public final class KafkaConsumer: AsyncSequence, Sendable {
     public func close() async {
         let logger = self.logger
         await client.close(beforeDestroy: { handle in
-            // A failed commit (no offsets stored, no coordinator) only means a redelivery.
-            _ = rd_kafka_commit(handle, nil, 0)
+            // A failed commit (no coordinator) only means a redelivery; nothing stored is no failure.
+            let commit = rd_kafka_commit(handle, nil, 0)
+            if commit != RD_KAFKA_RESP_ERR_NO_ERROR && commit != RD_KAFKA_RESP_ERR__NO_OFFSET {
+                logger.warning("could not commit offsets on close", metadata: ["kafka.error": "\(KafkaError(commit))"])
+            }
             let err = rd_kafka_consumer_close(handle)
             if err != RD_KAFKA_RESP_ERR_NO_ERROR {
                 logger.warning("rd_kafka_consumer_close failed", metadata: ["kafka.error": "\(KafkaError(err))"])

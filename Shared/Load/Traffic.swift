@@ -53,7 +53,7 @@ public struct Traffic: Sendable {
         let roll = random.next(upTo: 100)
         let referred = manifest.families.count
         if referred > 0 && roll < mix.joins {
-            return joinReferral(family: random.next(upTo: referred), now: now)
+            return referral(family: random.next(upTo: referred), now: now, newFamily: false)
         }
         if !sentReferrals.isEmpty && roll < mix.joins + mix.redeliveries {
             let earlier = sentReferrals[random.next(upTo: sentReferrals.count)]
@@ -76,10 +76,6 @@ public struct Traffic: Sendable {
             birthDate: Self.birthDate(index), referralIds: [], planWork: random.chance(percent: mix.planWork))
         manifest.families.append(family)
         return referral(family: index, now: now, newFamily: true)
-    }
-
-    private mutating func joinReferral(family: Int, now: Date) -> Step {
-        referral(family: family, now: now, newFamily: false)
     }
 
     private mutating func referral(family index: Int, now: Date, newFamily: Bool) -> Step {
