@@ -25,7 +25,7 @@ struct Generate: AsyncParsableCommand {
     @Option(help: "Seed of the traffic: the same seed sends the same mix.")
     var seed: UInt64 = 1
 
-    @Option(help: "Areas the families live in (each gets a family manager of its own).")
+    @Option(help: "Areas the families live in (each gets family managers enough for every case it can get).")
     var areas = 8
 
     @Option(help: "Run id: prefixes every area, referral and report id (lower case). Default: load-<seed>-<time>.")
