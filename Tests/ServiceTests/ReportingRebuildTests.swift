@@ -72,6 +72,20 @@ import Testing
                 try await client.query("SELECT count(*)::int FROM reporting_previous.referral_facts").collect().first!.decode(Int.self)
             }
             #expect(kept == 0)
+            // The new tables were vacuumed and analysed before they were served: a table never
+            // analysed has reltuples -1, and the statistics record the vacuum.
+            let unprepared = try await environment.withAdminClient { client in
+                try await client.query(
+                    """
+                    SELECT coalesce(string_agg(c.relname, ', '), '') FROM pg_class c
+                    JOIN pg_namespace n ON n.oid = c.relnamespace
+                    LEFT JOIN pg_stat_all_tables s ON s.relid = c.oid
+                    WHERE n.nspname = 'reporting' AND c.relname IN ('phase_entries', 'case_projection', 'referral_facts')
+                      AND (c.reltuples <= 0 OR s.last_vacuum IS NULL)
+                    """
+                ).collect().first!.decode(String.self)
+            }
+            #expect(unprepared == "")
         }
     }
 
