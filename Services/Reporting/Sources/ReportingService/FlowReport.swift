@@ -59,30 +59,39 @@ struct FlowReport: Sendable {
             report.closures = Int(closures)
             report.closuresWithHandover = Int(handovers)
         }
-        // A phase's days count for the period in which the case left it.
+        // A phase's days count for the period in which the case left it. The filter is written
+        // on case_projection itself rather than joined in: PostgreSQL plans this one-off
+        // statement with its parameters' values, so for every case (`everyone`, the year's
+        // report for the whole organisation) the conditions fold away and no join remains.
+        let everyone = areas == nil && team == nil && managerId == nil
         for try await (phase, cases, median, p90) in try await connection.query(
             """
-            WITH c AS (
-                SELECT case_id FROM case_projection
-                WHERE (\(areas)::text[] IS NULL OR area = ANY(\(areas)::text[]))
-                  AND (\(team)::text IS NULL OR manager_id IN (SELECT manager_id FROM manager_facts WHERE team = \(team)::text))
-                  AND (\(managerId)::text IS NULL OR manager_id = \(managerId)::text)),
-            spans AS (
-                SELECT e.case_id, e.phase, e.entered_at,
+            WITH spans AS (
+                SELECT e.phase, e.entered_at,
                        lead(e.entered_at) OVER (PARTITION BY e.case_id ORDER BY e.entered_at) AS left_at
-                FROM phase_entries e JOIN c USING (case_id)
+                FROM phase_entries e
                 -- A phase left in the period was left by entering the next one then: only
                 -- cases with an entry from the period's start on can have one.
-                WHERE e.case_id IN (SELECT case_id FROM phase_entries WHERE entered_at >= \(from))),
+                WHERE e.case_id IN (SELECT case_id FROM phase_entries WHERE entered_at >= \(from))
+                  AND (\(everyone) OR e.case_id IN (
+                      SELECT case_id FROM case_projection p
+                      WHERE (\(areas)::text[] IS NULL OR p.area = ANY(\(areas)::text[]))
+                        AND (\(team)::text IS NULL OR p.manager_id IN (SELECT manager_id FROM manager_facts WHERE team = \(team)::text))
+                        AND (\(managerId)::text IS NULL OR p.manager_id = \(managerId)::text)))),
+            chosen AS NOT MATERIALIZED (
+                SELECT * FROM case_projection p
+                WHERE (\(areas)::text[] IS NULL OR p.area = ANY(\(areas)::text[]))
+                  AND (\(team)::text IS NULL OR p.manager_id IN (SELECT manager_id FROM manager_facts WHERE team = \(team)::text))
+                  AND (\(managerId)::text IS NULL OR p.manager_id = \(managerId)::text)),
             days AS (
                 SELECT phase, extract(epoch FROM left_at - entered_at) / 86400 AS days FROM spans
                 WHERE left_at >= \(from) AND left_at < \(to)
                 UNION ALL
-                SELECT 'total', extract(epoch FROM p.closed_at - p.opened_at) / 86400 FROM case_projection p JOIN c USING (case_id)
-                WHERE p.closed_at >= \(from) AND p.closed_at < \(to) AND p.opened_at IS NOT NULL
+                SELECT 'total', extract(epoch FROM closed_at - opened_at) / 86400 FROM chosen
+                WHERE closed_at >= \(from) AND closed_at < \(to) AND opened_at IS NOT NULL
                 UNION ALL
-                SELECT 'queue', p.waited_seconds / 86400.0 FROM case_projection p JOIN c USING (case_id)
-                WHERE p.queued_at IS NOT NULL AND p.assigned_at >= \(from) AND p.assigned_at < \(to))
+                SELECT 'queue', waited_seconds / 86400.0 FROM chosen
+                WHERE queued_at IS NOT NULL AND assigned_at >= \(from) AND assigned_at < \(to))
             SELECT phase, count(*)::bigint, percentile_cont(0.5) WITHIN GROUP (ORDER BY days),
                    percentile_cont(0.9) WITHIN GROUP (ORDER BY days)
             FROM days GROUP BY phase
