@@ -236,10 +236,14 @@ struct KafkaClientTests {
         await #expect(throws: KafkaError.self) { try await consumer.commitStoredOffsets() }
         #expect(await consumer.lag() == nil)
 
+        // The first close flushes (nothing is waiting) and frees librdkafka's handle: it does not
+        // hang, with room for a machine busy with the other tests. The second has nothing to do.
         started = ContinuousClock.now
         await producer.close(timeout: .seconds(5))
+        #expect(ContinuousClock.now - started < .seconds(10))
+        started = ContinuousClock.now
         await producer.close(timeout: .seconds(5))
-        #expect(ContinuousClock.now - started < .seconds(5))
+        #expect(ContinuousClock.now - started < .seconds(1))
         await #expect(throws: KafkaError.self) {
             try await producer.send(topic: topic, key: nil, value: bytes("two"))
         }
