@@ -138,6 +138,25 @@ public struct CaseAssigned: Codable, Sendable, Hashable {
     }
 }
 
+/// `nl.samenplan.case.manager-changed.v1` (planning): a case planning already had moved to
+/// another family manager (intake's reassignment, as `case.assigned`). It re-tells the change
+/// on planning's topic for the services that read only that one (volunteers), so what they
+/// keep about the case follows the family to its new manager.
+public struct CaseManagerChanged: Codable, Sendable, Hashable {
+    public var caseId: UUID
+    public var managerId: String
+    /// The manager planning had before; nil (absent) when it had none.
+    public var previousManagerId: String?
+    public var changedAt: Date
+
+    public init(caseId: UUID, managerId: String, previousManagerId: String?, changedAt: Date) {
+        self.caseId = caseId
+        self.managerId = managerId
+        self.previousManagerId = previousManagerId
+        self.changedAt = changedAt
+    }
+}
+
 /// `nl.samenplan.manager.registered.v1` (intake): a family manager was registered or
 /// changed (`POST /v1/managers`), so notifications knows them as a recipient. Ids and codes
 /// only: the display name stays in intake.

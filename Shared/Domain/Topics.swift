@@ -46,6 +46,7 @@ public struct EventType: RawRepresentable, Hashable, Sendable, CustomStringConve
 
     // Planning, on samenplan.planning.v1.
     public static let casePhaseChanged: EventType = "nl.samenplan.case.phase-changed.v1"
+    public static let caseManagerChanged: EventType = "nl.samenplan.case.manager-changed.v1"
     public static let planVersionProposed: EventType = "nl.samenplan.plan.version-proposed.v1"
     public static let planVersionApproved: EventType = "nl.samenplan.plan.version-approved.v1"
     public static let planVersionSentBack: EventType = "nl.samenplan.plan.version-sent-back.v1"
@@ -86,7 +87,8 @@ public struct EventType: RawRepresentable, Hashable, Sendable, CustomStringConve
         .referralSubmitted, .nuisanceReported, .placementStarted, .placementEnded,
         .referralRejected, .referralAccepted, .caseOpened, .caseAssigned, .caseQueued, .managerRegistered, .courtOrderEnding,
         .signalRejected, .nuisanceRecorded, .placementRecorded,
-        .casePhaseChanged, .planVersionProposed, .planVersionApproved, .planVersionSentBack, .goalChanged,
+        .casePhaseChanged, .caseManagerChanged,
+        .planVersionProposed, .planVersionApproved, .planVersionSentBack, .goalChanged,
         .evaluationRecorded, .evaluationDue, .evaluationOverdue,
         .continuationPlanProposed, .continuationPlanApproved, .continuationPlanSentBack, .safetyAssessed,
         .handoverOffered, .handoverAccepted, .handoverDeclined, .followUpDue, .followUpRecorded, .helpRequestRaised,

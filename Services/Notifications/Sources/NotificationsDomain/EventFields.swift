@@ -182,6 +182,10 @@ public enum EventFields {
                     caseId: caseId, phase: .support, previousPhase: .connect, area: "noord", managerId: "m-1",
                     changedAt: instant)
             ),
+            (
+                .caseManagerChanged,
+                CaseManagerChanged(caseId: caseId, managerId: "m-1", previousManagerId: "m-0", changedAt: instant)
+            ),
             (.planVersionProposed, planVersion),
             (.planVersionApproved, planVersion),
             (.planVersionSentBack, planVersion),

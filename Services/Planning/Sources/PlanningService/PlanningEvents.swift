@@ -16,9 +16,7 @@ struct PlanningEventHandler: EventHandler {
         case .caseOpened:
             try await open(try event.payload(as: CaseOpened.self), event: event, in: context)
         case .caseAssigned:
-            let assigned = try event.payload(as: CaseAssigned.self)
-            try await context.connection.query(
-                "UPDATE cases SET manager_id = \(assigned.managerId) WHERE id = \(assigned.caseId)", logger: context.logger)
+            try await assign(try event.payload(as: CaseAssigned.self), event: event, in: context)
         case .volunteerMatchProposed, .volunteerMatchRefused:
             try await HelpRequests.proposal(
                 try event.payload(as: VolunteerMatchChanged.self),
@@ -29,6 +27,34 @@ struct PlanningEventHandler: EventHandler {
                 started: event.type == EventType.volunteerAssignmentStarted.rawValue, in: context)
         default:
             break
+        }
+    }
+
+    /// The case's manager as intake decided it. When a case that had a manager moves to
+    /// another, planning says so on its own topic (`case.manager-changed`), in this
+    /// transaction: the volunteers service reads only that topic and must move the family's
+    /// help requests to the new manager, since a family manager sees only their own families.
+    /// A first assignment has nothing to move, and one that changes nothing (the same manager
+    /// again) says nothing. A case planning does not have changes nothing, as before.
+    private func assign(_ assigned: CaseAssigned, event: CloudEvent, in context: EventContext) async throws {
+        // The row lock orders this with a help request being raised for the case (which locks
+        // the row too), so both reach the outbox in the order they happened: a request raised
+        // after the change names the new manager, one raised before it is moved by the change.
+        let row = try await context.connection.query(
+            "SELECT manager_id FROM cases WHERE id = \(assigned.caseId) FOR UPDATE", logger: context.logger
+        ).collect().first
+        guard let row else { return }
+        let previous = try row.decode(String?.self)
+        guard previous != assigned.managerId else { return }
+        try await context.connection.query(
+            "UPDATE cases SET manager_id = \(assigned.managerId) WHERE id = \(assigned.caseId)", logger: context.logger)
+        if let previous {
+            try await context.emit(
+                .caseManagerChanged,
+                payload: CaseManagerChanged(
+                    caseId: assigned.caseId, managerId: assigned.managerId, previousManagerId: previous,
+                    changedAt: assigned.assignedAt),
+                on: Topic.planning, key: assigned.caseId.uuidString.lowercased(), traceparent: event.traceparent)
         }
     }
 

@@ -56,13 +56,20 @@ struct VolunteerSettings: Sendable {
     }
 }
 
-/// The volunteers service's consumer: planning's help requests that want a volunteer.
+/// The volunteers service's consumer: planning's help requests that want a volunteer, and
+/// the family manager of their case.
 struct HelpRequestIntake: EventHandler {
-    var handledTypes: Set<EventType> { [.helpRequestRaised] }
+    var handledTypes: Set<EventType> { [.helpRequestRaised, .caseManagerChanged] }
 
     func handle(_ event: CloudEvent, in context: EventContext) async throws {
-        guard event.type == EventType.helpRequestRaised.rawValue else { return }
-        let raised = try event.payload(as: HelpRequestRaised.self)
+        switch EventType(rawValue: event.type) {
+        case .helpRequestRaised: try await raise(try event.payload(as: HelpRequestRaised.self), event: event, in: context)
+        case .caseManagerChanged: try await changeManager(try event.payload(as: CaseManagerChanged.self), in: context)
+        default: break
+        }
+    }
+
+    private func raise(_ raised: HelpRequestRaised, event: CloudEvent, in context: EventContext) async throws {
         guard let kind = HelpKind(rawValue: raised.kind) else {
             throw PermanentEventFailure(
                 reason: "unknown-help-kind", detail: "help request \(raised.helpRequestId) asks for '\(raised.kind)'")
@@ -76,5 +83,17 @@ struct HelpRequestIntake: EventHandler {
                     \(raised.goalId), \(raised.need), 'open', \(event.time ?? Date()))
             ON CONFLICT (id) DO NOTHING
             """, logger: context.logger)
+    }
+
+    /// The family moved to another manager: every help request of the case follows, and with
+    /// it what the manager sees (the requests, their assignments, check-in notes, consent).
+    /// `help_requests.manager_id` is the only copy of a case's manager here: assignments,
+    /// proposals and concerns read it through their help request. One case's events come in
+    /// order on one partition of planning's topic, so every request raised before the change
+    /// is stored by now, and one raised after it names the new manager already.
+    private func changeManager(_ changed: CaseManagerChanged, in context: EventContext) async throws {
+        try await context.connection.query(
+            "UPDATE help_requests SET manager_id = \(changed.managerId) WHERE case_id = \(changed.caseId)",
+            logger: context.logger)
     }
 }
