@@ -32,8 +32,11 @@ import Testing
                 @Sendable func figures(_ query: String, _ token: String) async throws -> JSON {
                     try JSONCoding.decoder.decode(JSON.self, from: Data(buffer: try await flow(query, token).body))
                 }
-                // Every event is in once the five closing facts are.
-                #expect(try await eventually(timeout: .seconds(30)) {
+                // Every event is in once reporting's inbox holds them all: each case's events
+                // are on a partition of their own, and a busy machine reads some later.
+                let published = events.count
+                #expect(try await eventually(timeout: .seconds(60)) {
+                    guard try await inboxCount(environment) == published else { return false }
                     let quarter = try await figures("period=2026-Q4", analyst)
                     return quarter["referrals"] == 5 && quarter["days"]?["total"]?["cases"] == 2
                         && quarter["days"]?["secure"]?["cases"] == 2
@@ -142,7 +145,9 @@ import Testing
                     from: Data(buffer: try await clients[0].execute(
                         uri: "/v1/reports/caseload", method: .get, headers: [.authorization: "Bearer \(lead)"]).body))
             }
-            #expect(try await eventually(timeout: .seconds(30)) {
+            let published = events.count
+            #expect(try await eventually(timeout: .seconds(60)) {
+                guard try await inboxCount(environment) == published else { return false }
                 let figures = try await caseload()
                 return figures["queues"]?.arrayValue?.count == 1 && figures["byAreaAndFramework"]?.arrayValue?.count == 2
             })
@@ -209,7 +214,11 @@ import Testing
                     from: Data(buffer: try await clients[0].execute(
                         uri: "/v1/reports/rhythm?\(query)", method: .get, headers: [.authorization: "Bearer \(analyst)"]).body))
             }
-            #expect(try await eventually(timeout: .seconds(30)) {
+            // Each case's events are on a partition of their own: wait for all of them (S's,
+            // the summer's only evaluation, too), or a busy machine reads Q3 before S arrives.
+            let published = toPublish.count
+            #expect(try await eventually(timeout: .seconds(60)) {
+                guard try await inboxCount(environment) == published else { return false }
                 let figures = try await rhythm("period=2026-Q4")
                 return figures["evaluations"] == 3 && figures["inSupportNow"] == 3
             })
@@ -389,7 +398,9 @@ func withReporting(
                     from: Data(buffer: try await clients[0].execute(
                         uri: "/v1/reports/\(path)", method: .get, headers: [.authorization: "Bearer \(analyst)"]).body))
             }
-            #expect(try await eventually(timeout: .seconds(30)) {
+            let published = toPublish.count
+            #expect(try await eventually(timeout: .seconds(60)) {
+                guard try await inboxCount(environment) == published else { return false }
                 let outcomes = try await report("outcomes?period=2026-Q4")
                 let volunteers = try await report("volunteers?period=2026-Q4")
                 return outcomes["nuisanceReports"]?["after"] == 1 && outcomes["goalsReached"] == 2
