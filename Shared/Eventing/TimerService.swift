@@ -39,8 +39,12 @@ public final class TimerService: Service, Sendable {
         var backoff = Backoff(maximum: .seconds(30))
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
-                // Unstructured, so shutdown lets the timer in flight commit.
-                let fired = try await Task { try await self.fireDue() }.value
+                // Unstructured, so shutdown lets the timer in flight commit; bounded, so a
+                // transaction that never returns (seen after PostgreSQL restarted, see
+                // `EventConsumerService.transactionDeadline`) pauses the timers instead of
+                // stopping them for good. The retry cannot fire a timer twice: the hung
+                // transaction still holds its row, which the next claim skips (`SKIP LOCKED`).
+                let fired = try await withinDeadline(Self.roundDeadline) { try await self.fireDue() }
                 backoff.reset()
                 if fired == 0 { try? await Task.sleep(for: pollInterval) }
             } catch {
@@ -49,6 +53,9 @@ public final class TimerService: Service, Sendable {
             }
         }
     }
+
+    /// How long one round of `fireDue` (up to 100 timers, one short transaction each) may take.
+    static let roundDeadline = Duration.seconds(60)
 
     /// Fires every timer due now, one transaction each. Returns how many fired.
     @discardableResult
