@@ -56,17 +56,33 @@ import VolunteersService
                         .compactMap { $0["id"]?.stringValue } ?? []
                 }
 
-                // Intake's side, as intake publishes it: the case opens and fm-a is its manager.
+                // Intake's side, as intake publishes it: the case opens and waits in the queue.
                 try await publish([
                     try intakeEvent(
                         .caseOpened,
                         CaseOpened(
                             caseId: caseId, familyId: UUID(), referralId: "VT-MOVE", framework: .voluntary,
-                            urgency: .normal, area: "borsele", courtOrderEndsOn: nil, childCount: 1, openedAt: Date())),
+                            urgency: .normal, area: "borsele", courtOrderEndsOn: nil, childCount: 1, openedAt: Date()))
+                ])
+                let admin = try await environment.token(role: .admin, subject: "admin-1")
+                #expect(try await eventually { try await call(planning, .get, "/v1/cases/\(key)", admin).status == .ok })
+                // An admin raises a help request before the case has a manager: volunteers keeps
+                // it without one, so no family manager sees it yet.
+                let early = try body(
+                    try await call(
+                        planning, .post, "/v1/cases/\(key)/help-requests", admin,
+                        ["need": "Vervoer naar school", "volunteer": "practical"]))
+                let earlyId = try #require(early["id"]?.stringValue)
+                #expect(try await eventually { try await call(volunteers, .get, "/v1/help-requests/\(earlyId)", admin).status == .ok })
+                #expect(try await call(volunteers, .get, "/v1/help-requests/\(earlyId)", managerA).status == .notFound)
+
+                // fm-a becomes the case's first manager: the early request is theirs now.
+                try await publish([
                     try intakeEvent(
-                        .caseAssigned, CaseAssigned(caseId: caseId, managerId: "fm-a", area: "borsele", assignedAt: Date())),
+                        .caseAssigned, CaseAssigned(caseId: caseId, managerId: "fm-a", area: "borsele", assignedAt: Date()))
                 ])
                 #expect(try await eventually { try await call(planning, .get, "/v1/cases/\(key)", managerA).status == .ok })
+                #expect(try await eventually { try await call(volunteers, .get, "/v1/help-requests/\(earlyId)", managerA).status == .ok })
 
                 // fm-a raises a help request in planning; the volunteers service has it for fm-a.
                 let raised = try await call(
@@ -94,6 +110,7 @@ import VolunteersService
                 let assignmentId = try #require(consent["assignmentId"]?.stringValue)
                 #expect(try await listed("/v1/assignments", managerA) == [assignmentId])
                 #expect(try await listed("/v1/help-requests", managerB) == [])
+                let both = [earlyId, requestId].sorted()
 
                 // The team lead moves the family to fm-b: intake publishes case.assigned naming fm-a.
                 let reassigned = try intakeEvent(
@@ -104,7 +121,7 @@ import VolunteersService
                 #expect(try await eventually { try await call(volunteers, .get, "/v1/help-requests/\(requestId)", managerB).status == .ok })
 
                 // fm-b sees the family's help request and assignment; fm-a no longer sees either.
-                #expect(try await listed("/v1/help-requests", managerB) == [requestId])
+                #expect(try await listed("/v1/help-requests", managerB).sorted() == both)
                 #expect(try await listed("/v1/assignments", managerB) == [assignmentId])
                 #expect(try await call(volunteers, .get, "/v1/assignments/\(assignmentId)", managerB).status == .ok)
                 #expect(try await listed("/v1/help-requests", managerA) == [])
@@ -128,11 +145,13 @@ import VolunteersService
                     })
                 let changes = try await publishedEvents(
                     .caseManagerChanged, by: "planning", on: Topic.planning, from: environment)
-                #expect(changes.count == 1)
-                let change = try #require(try changes.first?.data.decode(CaseManagerChanged.self))
-                #expect(change.caseId == caseId && change.managerId == "fm-b" && change.previousManagerId == "fm-a")
-                #expect(changes.first?.subject == key)
-                #expect(try await listed("/v1/help-requests", managerB) == [requestId])
+                // Two changes: the first assignment (the case had a help request) and the move.
+                let told = try changes.map { try $0.data.decode(CaseManagerChanged.self) }
+                #expect(told.map(\.caseId) == [caseId, caseId])
+                #expect(told.map(\.managerId) == ["fm-a", "fm-b"])
+                #expect(told.map(\.previousManagerId) == [nil, "fm-a"])
+                #expect(changes.allSatisfy { $0.subject == key })
+                #expect(try await listed("/v1/help-requests", managerB).sorted() == both)
             }
         }
     }

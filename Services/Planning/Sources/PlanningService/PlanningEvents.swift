@@ -34,7 +34,9 @@ struct PlanningEventHandler: EventHandler {
     /// another, planning says so on its own topic (`case.manager-changed`), in this
     /// transaction: the volunteers service reads only that topic and must move the family's
     /// help requests to the new manager, since a family manager sees only their own families.
-    /// A first assignment has nothing to move, and one that changes nothing (the same manager
+    /// A first assignment says so only when the case already has help requests (an admin may
+    /// raise one while the case waits in its area's queue): otherwise volunteers holds
+    /// nothing of the case to give its manager. One that changes nothing (the same manager
     /// again) says nothing. A case planning does not have changes nothing, as before.
     private func assign(_ assigned: CaseAssigned, event: CloudEvent, in context: EventContext) async throws {
         // The row lock orders this with a help request being raised for the case (which locks
@@ -48,7 +50,13 @@ struct PlanningEventHandler: EventHandler {
         guard previous != assigned.managerId else { return }
         try await context.connection.query(
             "UPDATE cases SET manager_id = \(assigned.managerId) WHERE id = \(assigned.caseId)", logger: context.logger)
-        if let previous {
+        var tell = previous != nil
+        if !tell {
+            tell = try await !context.connection.query(
+                "SELECT 1 FROM help_requests WHERE case_id = \(assigned.caseId) LIMIT 1", logger: context.logger
+            ).collect().isEmpty
+        }
+        if tell {
             try await context.emit(
                 .caseManagerChanged,
                 payload: CaseManagerChanged(
