@@ -36,7 +36,7 @@ import Testing
         try await environment.withAdminClient { try await $0.count(query) }
     }
 
-    func caseOf(_ environment: TestEnvironment, _ referralId: String, timeout: Duration = .seconds(15)) async throws -> UUID {
+    func caseOf(_ environment: TestEnvironment, _ referralId: String, timeout: Duration = .seconds(60)) async throws -> UUID {
         let id = try await openedCaseId(environment, referralId: referralId, timeout: timeout)
         return try #require(id.flatMap(UUID.init(uuidString:)))
     }
@@ -209,7 +209,7 @@ import Testing
                 event.data = .object(data)
                 try await publish(environment, [event])
                 // Two members of one group: the first message waits for their rebalance.
-                let caseId = try await caseOf(environment, "OTS-1", timeout: .seconds(45))
+                let caseId = try await caseOf(environment, "OTS-1", timeout: .seconds(90))
                 // Not yet: the warning is due on 2027-07-01, three months before the end.
                 try await Task.sleep(for: .seconds(2))
                 #expect(try await count(environment, "SELECT count(*) FROM intake.timers WHERE fired_at IS NOT NULL") == 0)

@@ -33,7 +33,7 @@ import Testing
                             try await producer.send(topic: Topic.intake, key: Array(caseId.uuidString.utf8), value: bytes)
                         }
                     }
-                    let delivered = try await eventually(timeout: .seconds(20)) {
+                    let delivered = try await eventually(timeout: .seconds(60)) {
                         try await environment.withAdminClient {
                             try await $0.count("SELECT count(*) FROM notifications.deliveries WHERE status = 'delivered'")
                         } == 1
@@ -81,7 +81,7 @@ import Testing
                         try await producer.send(
                             topic: Topic.volunteers, key: Array(caseId.uuidString.utf8), value: try flagged.structuredBytes())
                     }
-                    #expect(try await eventually(timeout: .seconds(20)) { receiver.requests.count == 1 })
+                    #expect(try await eventually(timeout: .seconds(60)) { receiver.requests.count == 1 })
                     let message = try JSONCoding.decoder.decode(JSON.self, from: Data(receiver.requests[0].body))
                     #expect(message["recipientId"] == "fm-7")
                     #expect(message["eventType"]?.stringValue == EventType.volunteerConcernFlagged.rawValue)

@@ -68,7 +68,7 @@ import VolunteersService
             #expect(try await desk.published(.volunteerCertificateExpiring) == 1)
             // On the day it runs out she is paused; Bert, with his new certificate, is not.
             try await desk.at(CalendarDateText.instant("2029-11-01"), clock)
-            #expect(try await eventually(timeout: .seconds(20)) {
+            #expect(try await eventually(timeout: .seconds(60)) {
                 try desk.json(try await desk.call(.get, "/v1/volunteers/vol-anna", desk.coordinator))["status"] == "paused"
             })
             let paused = try desk.json(try await desk.call(.get, "/v1/volunteers/vol-anna", desk.coordinator))
@@ -93,7 +93,7 @@ import VolunteersService
             #expect(try await desk.register("vol-bert", areas: ["goes"], certificate: "2026-09-01").status == .created)
             #expect(try await desk.register("vol-cor", certificate: "2020-01-01").status == .created)
             // Registered with a certificate that ran out long ago, Cor is paused by its timer at once.
-            #expect(try await eventually(timeout: .seconds(20)) {
+            #expect(try await eventually(timeout: .seconds(60)) {
                 try desk.json(try await desk.call(.get, "/v1/volunteers/vol-cor", desk.coordinator))["status"] == "paused"
             })
             #expect(try await desk.register("vol-eva", certificate: "2026-11-01", kinds: ["long-term"]).status == .created)
@@ -394,7 +394,7 @@ private struct Desk: Sendable {
             try await producer.send(topic: Topic.planning, key: Array(caseId.uuidString.lowercased().utf8), value: try event.structuredBytes())
         }
         let id = requestId.uuidString.lowercased()
-        let arrived = try await eventually(timeout: .seconds(30)) {
+        let arrived = try await eventually(timeout: .seconds(60)) {
             try await call(.get, "/v1/help-requests/\(id)", coordinator).status == .ok
         }
         #expect(arrived)
@@ -407,10 +407,10 @@ private struct Desk: Sendable {
         }
     }
 
-    /// Whether `count` events of `type` are in the outbox within 20 s: a timer that is due fires
+    /// Whether `count` events of `type` are in the outbox within 60 s: a timer that is due fires
     /// at the poller's next look, which a busy machine may delay.
     func eventuallyPublished(_ type: EventType, _ count: Int) async throws -> Bool {
-        try await eventually(timeout: .seconds(20)) { try await published(type) == count }
+        try await eventually(timeout: .seconds(60)) { try await published(type) == count }
     }
 
     /// Moves time and waits for the timer poller to have looked twice.
@@ -430,7 +430,7 @@ private struct Desk: Sendable {
                 try Intake.definition(), configuration: try environment.configuration(for: "intake"))
             // Intake listens on a real port: volunteers asks it for first names over HTTP.
             try await intake.test(.live) { intakeClient in
-                #expect(try await eventually(timeout: .seconds(30)) {
+                #expect(try await eventually(timeout: .seconds(60)) {
                     try await intakeClient.execute(uri: "/health/ready", method: .get).status == .ok
                 })
                 let intakeURL = "http://127.0.0.1:\(try #require(intakeClient.port))"
@@ -458,7 +458,7 @@ private struct Desk: Sendable {
 
                     let desk = try await Desk(environment, volunteers)
                     #expect(try await desk.register("vol-anna", certificate: "2026-10-01", kinds: ["long-term"]).status == .created)
-                    #expect(try await eventually(timeout: .seconds(30)) {
+                    #expect(try await eventually(timeout: .seconds(60)) {
                         try await desk.call(.get, "/v1/help-requests/\(requestId)", desk.coordinator).status == .ok
                     })
                     @Sendable func planningStatus() async throws -> String? {
@@ -469,12 +469,12 @@ private struct Desk: Sendable {
 
                     // Proposed: planning shows the family is being asked.
                     let proposal = try desk.json(try await desk.propose(requestId, "vol-anna"))["id"]?.stringValue ?? ""
-                    #expect(try await eventually(timeout: .seconds(30)) { try await planningStatus() == "proposed" })
+                    #expect(try await eventually(timeout: .seconds(60)) { try await planningStatus() == "proposed" })
                     // Consent (the family's manager in volunteers): the goal has its volunteer in the plan.
                     let accepted = try desk.json(
                         try await desk.call(.post, "/v1/proposals/\(proposal)/answer", opened.manager, ["consent": true]))
                     let assignmentId = try #require(accepted["assignmentId"]?.stringValue)
-                    #expect(try await eventually(timeout: .seconds(30)) { try await planningStatus() == "matched" })
+                    #expect(try await eventually(timeout: .seconds(60)) { try await planningStatus() == "matched" })
                     let inPlan = try JSONCoding.decoder.decode(
                         JSON.self, from: Data(buffer: try await opened.call(.get, "/plan", opened.manager).body))
                     #expect(inPlan["goalVolunteers"] == [["goalId": "g0", "volunteerId": "vol-anna", "helpRequestId": .string(requestId)]])
@@ -497,7 +497,7 @@ private struct Desk: Sendable {
 
                     // The end comes back too: the goal no longer has a volunteer.
                     #expect(try await desk.call(.post, "/v1/assignments/\(assignmentId)/end", opened.manager, ["reason": "goal-reached"]).status == .ok)
-                    #expect(try await eventually(timeout: .seconds(30)) { try await planningStatus() == "ended" })
+                    #expect(try await eventually(timeout: .seconds(60)) { try await planningStatus() == "ended" })
                 }
             }
         }
