@@ -66,7 +66,16 @@ struct FlowReport: Sendable {
         let everyone = areas == nil && team == nil && managerId == nil
         for try await (phase, cases, median, p90) in try await connection.query(
             """
-            WITH spans AS (
+            -- case_projection first: a rebuild moves the tables in ProjectionWriter.tables
+            -- order, which starts with it, so a report that locks it first cannot deadlock with
+            -- the swap (whoever has it first, the other waits holding nothing). The other order
+            -- once made PostgreSQL abort a report during a rebuild (deadlock detected).
+            WITH chosen AS NOT MATERIALIZED (
+                SELECT * FROM case_projection p
+                WHERE (\(areas)::text[] IS NULL OR p.area = ANY(\(areas)::text[]))
+                  AND (\(team)::text IS NULL OR p.manager_id IN (SELECT manager_id FROM manager_facts WHERE team = \(team)::text))
+                  AND (\(managerId)::text IS NULL OR p.manager_id = \(managerId)::text)),
+            spans AS (
                 SELECT e.phase, e.entered_at,
                        lead(e.entered_at) OVER (PARTITION BY e.case_id ORDER BY e.entered_at) AS left_at
                 FROM phase_entries e
@@ -78,11 +87,6 @@ struct FlowReport: Sendable {
                       WHERE (\(areas)::text[] IS NULL OR p.area = ANY(\(areas)::text[]))
                         AND (\(team)::text IS NULL OR p.manager_id IN (SELECT manager_id FROM manager_facts WHERE team = \(team)::text))
                         AND (\(managerId)::text IS NULL OR p.manager_id = \(managerId)::text)))),
-            chosen AS NOT MATERIALIZED (
-                SELECT * FROM case_projection p
-                WHERE (\(areas)::text[] IS NULL OR p.area = ANY(\(areas)::text[]))
-                  AND (\(team)::text IS NULL OR p.manager_id IN (SELECT manager_id FROM manager_facts WHERE team = \(team)::text))
-                  AND (\(managerId)::text IS NULL OR p.manager_id = \(managerId)::text)),
             days AS (
                 SELECT phase, extract(epoch FROM left_at - entered_at) / 86400 AS days FROM spans
                 WHERE left_at >= \(from) AND left_at < \(to)
