@@ -138,10 +138,10 @@ public struct CaseAssigned: Codable, Sendable, Hashable {
     }
 }
 
-/// `nl.samenplan.case.manager-changed.v1` (planning): a case planning already had moved to
-/// another family manager (intake's reassignment, as `case.assigned`). It re-tells the change
-/// on planning's topic for the services that read only that one (volunteers), so what they
-/// keep about the case follows the family to its new manager.
+/// `nl.samenplan.case.manager-changed.v1` (planning): a case moved to another family manager
+/// (intake's reassignment, as `case.assigned`), or got its first one while it already had
+/// help requests. It re-tells the change on planning's topic for the services that read only
+/// that one (volunteers), so what they keep about the case follows the family to its manager.
 public struct CaseManagerChanged: Codable, Sendable, Hashable {
     public var caseId: UUID
     public var managerId: String

@@ -50,20 +50,18 @@ struct PlanningEventHandler: EventHandler {
         guard previous != assigned.managerId else { return }
         try await context.connection.query(
             "UPDATE cases SET manager_id = \(assigned.managerId) WHERE id = \(assigned.caseId)", logger: context.logger)
-        var tell = previous != nil
-        if !tell {
-            tell = try await !context.connection.query(
+        if previous == nil {
+            let helpRequests = try await context.connection.query(
                 "SELECT 1 FROM help_requests WHERE case_id = \(assigned.caseId) LIMIT 1", logger: context.logger
-            ).collect().isEmpty
+            ).collect()
+            guard !helpRequests.isEmpty else { return }
         }
-        if tell {
-            try await context.emit(
-                .caseManagerChanged,
-                payload: CaseManagerChanged(
-                    caseId: assigned.caseId, managerId: assigned.managerId, previousManagerId: previous,
-                    changedAt: assigned.assignedAt),
-                on: Topic.planning, key: assigned.caseId.uuidString.lowercased(), traceparent: event.traceparent)
-        }
+        try await context.emit(
+            .caseManagerChanged,
+            payload: CaseManagerChanged(
+                caseId: assigned.caseId, managerId: assigned.managerId, previousManagerId: previous,
+                changedAt: assigned.assignedAt),
+            on: Topic.planning, key: assigned.caseId.uuidString.lowercased(), traceparent: event.traceparent)
     }
 
     /// Every case starts in `connect`: a phase is never skipped, however short the case.

@@ -59,10 +59,11 @@ struct FlowReport: Sendable {
             report.closures = Int(closures)
             report.closuresWithHandover = Int(handovers)
         }
-        // A phase's days count for the period in which the case left it. The filter is written
-        // on case_projection itself rather than joined in: PostgreSQL plans this one-off
-        // statement with its parameters' values, so for every case (`everyone`, the year's
-        // report for the whole organisation) the conditions fold away and no join remains.
+        // A phase's days count for the period in which the case left it. The chosen cases are
+        // an inlined filter on case_projection rather than a materialised list joined in:
+        // PostgreSQL plans this one-off statement with its parameters' values, so for every
+        // case (`everyone`, the year's report for the whole organisation) the conditions fold
+        // away and no join remains.
         let everyone = areas == nil && team == nil && managerId == nil
         for try await (phase, cases, median, p90) in try await connection.query(
             """
@@ -82,11 +83,7 @@ struct FlowReport: Sendable {
                 -- A phase left in the period was left by entering the next one then: only
                 -- cases with an entry from the period's start on can have one.
                 WHERE e.case_id IN (SELECT case_id FROM phase_entries WHERE entered_at >= \(from))
-                  AND (\(everyone) OR e.case_id IN (
-                      SELECT case_id FROM case_projection p
-                      WHERE (\(areas)::text[] IS NULL OR p.area = ANY(\(areas)::text[]))
-                        AND (\(team)::text IS NULL OR p.manager_id IN (SELECT manager_id FROM manager_facts WHERE team = \(team)::text))
-                        AND (\(managerId)::text IS NULL OR p.manager_id = \(managerId)::text)))),
+                  AND (\(everyone) OR e.case_id IN (SELECT case_id FROM chosen))),
             days AS (
                 SELECT phase, extract(epoch FROM left_at - entered_at) / 86400 AS days FROM spans
                 WHERE left_at >= \(from) AND left_at < \(to)
