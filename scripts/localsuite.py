@@ -101,6 +101,14 @@ class LocalSuite:
     def broker(self, up: bool) -> None:
         os.kill(self.pid_of("kafka-dev-broker"), signal.SIGUSR2 if up else signal.SIGUSR1)
 
+    def broker_alive(self) -> bool:
+        """Whether the dev broker process still runs (a zombie counts as gone)."""
+        try:
+            status = Path(f"/proc/{self.pid_of('kafka-dev-broker')}/status").read_text()
+        except (OSError, ValueError):
+            return False
+        return "\nState:\tZ" not in status
+
     # -- asking it -----------------------------------------------------------------------
 
     def ready(self, port: int) -> bool:
