@@ -122,7 +122,7 @@ extension CloudEvent {
     public static func decodeStructured(_ bytes: [UInt8]) throws(EnvelopeError) -> CloudEvent {
         let json: JSON
         do {
-            json = try JSONCoding.decoder.decode(JSON.self, from: Data(bytes))
+            json = try JSON(parsing: Data(bytes))
         } catch {
             throw EnvelopeError(.notJSON, "the message is not valid JSON")
         }
@@ -167,7 +167,7 @@ extension CloudEvent {
             data = .null
         } else {
             do {
-                data = try JSONCoding.decoder.decode(JSON.self, from: Data(value))
+                data = try JSON(parsing: Data(value))
             } catch {
                 throw EnvelopeError(.notJSON, "the binary-mode value is not valid JSON")
             }
