@@ -116,7 +116,7 @@ extension CloudEvent {
     /// Whether any attribute or any text of `data` (keys too) holds U+0000.
     var holdsNUL: Bool {
         let attributes = [id, source, type, subject ?? "", dataContentType ?? "", traceparent ?? ""]
-        return attributes.contains { $0.contains("\u{0}") } || data.holdsNUL
+        return attributes.contains(where: \.holdsNUL) || data.holdsNUL
     }
 
     public static func decodeStructured(_ bytes: [UInt8]) throws(EnvelopeError) -> CloudEvent {

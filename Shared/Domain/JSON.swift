@@ -170,12 +170,18 @@ extension JSON {
     /// Whether a string or key anywhere in this value holds U+0000.
     var holdsNUL: Bool {
         switch self {
-        case .string(let text): text.contains("\u{0}")
+        case .string(let text): text.holdsNUL
         case .array(let items): items.contains { $0.holdsNUL }
-        case .object(let fields): fields.contains { $0.key.contains("\u{0}") || $0.value.holdsNUL }
+        case .object(let fields): fields.contains { $0.key.holdsNUL || $0.value.holdsNUL }
         default: false
         }
     }
+}
+
+extension String {
+    /// Whether the text holds U+0000. Its UTF-8 bytes are scanned: `contains("\u{0}")`
+    /// goes through Foundation's locale-aware search, which cost intake 4% of its time.
+    var holdsNUL: Bool { utf8.contains(0) }
 }
 
 /// The one JSON configuration the suite uses on the wire: ISO 8601 dates, sorted keys
