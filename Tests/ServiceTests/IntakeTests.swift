@@ -56,6 +56,27 @@ import Testing
             #expect(try await count(environment, "SELECT count(*) FROM intake.cases") == 2)
             #expect(
                 try await count(environment, "SELECT count(*) FROM intake.referrals WHERE referral_id = 'VT-DUP-1'") == 1)
+            // What the referral carries is stored as sent; what it leaves out is NULL (the
+            // rows travel as arrays, where an empty string stands for a missing value).
+            #expect(
+                try await count(
+                    environment,
+                    """
+                    SELECT count(*) FROM intake.referrals r JOIN intake.cases c ON c.id = r.case_id
+                    WHERE r.referral_id = 'VT-DUP-1' AND r.reason = 'Zorgen over de veiligheid thuis.'
+                      AND r.referrer_organisation = 'Veilig Thuis Zeeland' AND r.referrer_contact IS NULL
+                      AND c.court_order_ends_on IS NULL AND c.previous_case_id IS NULL AND NOT c.re_referral
+                    """) == 1)
+            #expect(
+                try await count(
+                    environment,
+                    """
+                    SELECT count(*) FROM intake.members m JOIN intake.referrals r ON r.referral_id = 'VT-DUP-1'
+                    JOIN intake.cases c ON c.id = r.case_id AND c.family_id = m.family_id
+                    WHERE (m.member_ref = 'm1' AND m.given_name = 'Eva' AND m.birth_date IS NULL AND m.child_key IS NULL)
+                       OR (m.member_ref = 'm2' AND m.given_name = 'Sanne' AND m.birth_date = '2015-04-02'
+                           AND m.child_key IS NOT NULL AND m.child_key <> '')
+                    """) == 2)
             #expect(
                 try await count(
                     environment,

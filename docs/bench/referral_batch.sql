@@ -25,13 +25,23 @@ SELECT
     array_agg(referral_id) AS referral_ids,
     array_agg(child_key) AS child_keys,
     array_agg(DISTINCT area) AS areas,
-    jsonb_agg(jsonb_build_object('id', family_id, 'area', area)) AS families,
-    jsonb_agg(jsonb_build_object('familyId', family_id, 'memberRef', 'p', 'role', 'parent', 'givenName', 'Ouder', 'familyName', 'F' || n))
-      || jsonb_agg(jsonb_build_object('familyId', family_id, 'memberRef', 'c', 'role', 'child', 'givenName', 'Kind' || n, 'familyName', 'F' || n, 'birthDate', '2015-01-01', 'childKey', child_key)) AS members,
-    jsonb_agg(jsonb_build_object('id', case_id, 'familyId', family_id, 'framework', 'voluntary', 'urgency', 'normal', 'area', area, 'reReferral', false, 'managerId', 'fm-' || area)) AS cases,
+    array_agg(family_id) AS family_ids,
+    array_agg(area) AS family_areas,
+    array_agg(family_id) || array_agg(family_id) AS member_families,
+    array_agg('p'::text) || array_agg('c'::text) AS member_refs,
+    array_agg('parent'::text) || array_agg('child'::text) AS member_roles,
+    array_agg('Ouder'::text) || array_agg('Kind' || n) AS member_given_names,
+    array_agg('F' || n) || array_agg('F' || n) AS member_family_names,
+    array_agg(''::text) || array_agg('2015-01-01'::text) AS member_birth_dates,
+    array_agg(''::text) || array_agg(child_key) AS member_child_keys,
     array_agg(case_id) AS case_ids,
+    array_agg('voluntary'::text) AS frameworks,
+    array_agg('normal'::text) AS urgencies,
+    array_agg(area) AS case_areas,
+    array_agg(''::text) AS no_texts,
+    array_agg(false) AS falses,
     array_agg('fm-' || area) AS manager_ids,
-    jsonb_agg(jsonb_build_object('source', '/integrators/pgbench', 'referralId', referral_id, 'eventId', referral_id, 'caseId', case_id, 'joined', false, 'framework', 'voluntary', 'urgency', 'normal', 'area', area, 'organisation', 'Benchmark')) AS referrals,
+    array_agg('Benchmark'::text) AS organisations,
     array_agg('/integrators/pgbench'::text) AS audit_actors, array_agg('integrator'::text) AS audit_roles,
     array_agg('referral-opened-case'::text) AS audit_actions, array_agg('referral'::text) AS audit_types,
     array_agg(case_id::text) AS audit_cases, array_agg('allowed'::text) AS audit_outcomes,
@@ -69,33 +79,39 @@ SELECT area, count(*) FROM cases WHERE area = ANY((SELECT areas FROM batch)::tex
 GROUP BY area;
 -- ReferralWrites.flush
 INSERT INTO families (id, area)
-SELECT "id", "area" FROM jsonb_to_recordset((SELECT families FROM batch)) AS r("id" uuid, "area" text);
+SELECT * FROM unnest((SELECT family_ids FROM batch), (SELECT family_areas FROM batch));
 INSERT INTO members (family_id, member_ref, role, given_name, family_name, birth_date, child_key)
-SELECT "familyId", "memberRef", "role", "givenName", "familyName", "birthDate", "childKey"
-FROM jsonb_array_elements((SELECT members FROM batch)) WITH ORDINALITY AS e(row, n),
-     jsonb_to_record(e.row) AS r("familyId" uuid, "memberRef" text, "role" text, "givenName" text,
-                                 "familyName" text, "birthDate" date, "childKey" text)
-ORDER BY e.n
+SELECT family_id, member_ref, role, given_name, family_name, NULLIF(birth_date, '')::date, NULLIF(child_key, '')
+FROM unnest((SELECT member_families FROM batch), (SELECT member_refs FROM batch), (SELECT member_roles FROM batch),
+            (SELECT member_given_names FROM batch), (SELECT member_family_names FROM batch),
+            (SELECT member_birth_dates FROM batch), (SELECT member_child_keys FROM batch))
+    WITH ORDINALITY AS m(family_id, member_ref, role, given_name, family_name, birth_date, child_key, n)
+ORDER BY n
 ON CONFLICT DO NOTHING;
 INSERT INTO cases (id, family_id, framework, urgency, area, court_order_decided_on, court_order_ends_on,
                    opened_at, queued_at, re_referral, previous_case_id, preferred_manager_id, manager_id)
-SELECT "id", "familyId", "framework", "urgency", "area", "decidedOn", "endsOn", now(), now(),
-       "reReferral", "previousCaseId", "preferredManagerId", "managerId"
-FROM jsonb_to_recordset((SELECT cases FROM batch))
-    AS r("id" uuid, "familyId" uuid, "framework" text, "urgency" text, "area" text, "decidedOn" date,
-         "endsOn" date, "reReferral" boolean, "previousCaseId" uuid, "preferredManagerId" text,
-         "managerId" text);
+SELECT id, family_id, framework, urgency, area, NULLIF(decided_on, '')::date, NULLIF(ends_on, '')::date,
+       now(), now(), re_referral, NULLIF(previous_case_id, '')::uuid, NULLIF(preferred_manager_id, ''),
+       NULLIF(manager_id, '')
+FROM unnest((SELECT case_ids FROM batch), (SELECT family_ids FROM batch), (SELECT frameworks FROM batch),
+            (SELECT urgencies FROM batch), (SELECT case_areas FROM batch), (SELECT no_texts FROM batch),
+            (SELECT no_texts FROM batch), (SELECT falses FROM batch), (SELECT no_texts FROM batch),
+            (SELECT no_texts FROM batch), (SELECT manager_ids FROM batch))
+    AS c(id, family_id, framework, urgency, area, decided_on, ends_on, re_referral, previous_case_id,
+         preferred_manager_id, manager_id);
 INSERT INTO assignments (case_id, manager_id, assigned_at, assigned_by)
 SELECT case_id, manager_id, now(), 'intake'
 FROM unnest((SELECT case_ids FROM batch), (SELECT manager_ids FROM batch)) WITH ORDINALITY AS a(case_id, manager_id, n)
 ORDER BY n;
 INSERT INTO referrals (source, referral_id, event_id, case_id, joined_existing_case, framework, urgency, area,
                        referrer_organisation, referrer_contact, reason, received_at)
-SELECT "source", "referralId", "eventId", "caseId", "joined", "framework", "urgency", "area",
-       "organisation", "contact", "reason", now()
-FROM jsonb_to_recordset((SELECT referrals FROM batch))
-    AS r("source" text, "referralId" text, "eventId" text, "caseId" uuid, "joined" boolean,
-         "framework" text, "urgency" text, "area" text, "organisation" text, "contact" text, "reason" text);
+SELECT source, referral_id, event_id, case_id, joined, framework, urgency, area, organisation,
+       NULLIF(contact, ''), NULLIF(reason, ''), now()
+FROM unnest((SELECT sources FROM batch), (SELECT referral_ids FROM batch), (SELECT referral_ids FROM batch),
+            (SELECT case_ids FROM batch), (SELECT falses FROM batch), (SELECT frameworks FROM batch),
+            (SELECT urgencies FROM batch), (SELECT case_areas FROM batch), (SELECT organisations FROM batch),
+            (SELECT no_texts FROM batch), (SELECT no_texts FROM batch))
+    AS r(source, referral_id, event_id, case_id, joined, framework, urgency, area, organisation, contact, reason);
 INSERT INTO audit_log (actor, role, action, resource_type, resource_id, case_id, outcome)
 SELECT actor, role, action, resource_type, resource_id, NULLIF(case_id, '')::uuid, outcome
 FROM unnest((SELECT audit_actors FROM batch), (SELECT audit_roles FROM batch), (SELECT audit_actions FROM batch),

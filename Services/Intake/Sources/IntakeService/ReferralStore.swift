@@ -84,16 +84,16 @@ struct ReferralWrites {
     /// Intake's own CloudEvent `source`, for the events it emits.
     let source: String
 
-    private struct FamilyRow: Encodable {
+    private struct FamilyRow {
         var id: UUID
         var area: String
     }
-    private struct MemberRow: Encodable {
+    private struct MemberRow {
         var familyId: UUID
         var memberRef, role, givenName, familyName: String
         var birthDate, childKey: String?
     }
-    private struct CaseRow: Encodable {
+    private struct CaseRow {
         var id, familyId: UUID
         var framework, urgency, area: String
         var decidedOn, endsOn: String?
@@ -105,7 +105,7 @@ struct ReferralWrites {
         var caseId: UUID
         var decidedOn, endsOn: String
     }
-    private struct ReferralRow: Encodable {
+    private struct ReferralRow {
         var source, referralId, eventId: String
         var caseId: UUID
         var joined: Bool
@@ -275,11 +275,15 @@ struct ReferralWrites {
                 "referrals rejected",
                 metadata: ["count": "\(rejections.count)", "rules": "\(Set(rejections.flatMap { $0.problems.map(\.rule) }).sorted())"])
         }
+        // The rows travel as one array per column (PostgreSQL's binary array format: no JSON
+        // to write here or to parse there). An array cannot hold a missing value, so an
+        // empty string stands for one; no present value is empty (optional texts that are
+        // blank are absent, see `ReferralValidator`).
         if !families.isEmpty {
             try await connection.query(
                 """
                 INSERT INTO families (id, area)
-                SELECT "id", "area" FROM jsonb_to_recordset(\(try BulkRows.json(families))::jsonb) AS r("id" uuid, "area" text)
+                SELECT * FROM unnest(\(families.map(\.id))::uuid[], \(families.map(\.area))::text[])
                 """, logger: logger)
         }
         if !members.isEmpty {
@@ -287,11 +291,14 @@ struct ReferralWrites {
             try await connection.query(
                 """
                 INSERT INTO members (family_id, member_ref, role, given_name, family_name, birth_date, child_key)
-                SELECT "familyId", "memberRef", "role", "givenName", "familyName", "birthDate", "childKey"
-                FROM jsonb_array_elements(\(try BulkRows.json(members))::jsonb) WITH ORDINALITY AS e(row, n),
-                     jsonb_to_record(e.row) AS r("familyId" uuid, "memberRef" text, "role" text, "givenName" text,
-                                                 "familyName" text, "birthDate" date, "childKey" text)
-                ORDER BY e.n
+                SELECT family_id, member_ref, role, given_name, family_name, NULLIF(birth_date, '')::date,
+                       NULLIF(child_key, '')
+                FROM unnest(\(members.map(\.familyId))::uuid[], \(members.map(\.memberRef))::text[],
+                            \(members.map(\.role))::text[], \(members.map(\.givenName))::text[],
+                            \(members.map(\.familyName))::text[], \(members.map { $0.birthDate ?? "" })::text[],
+                            \(members.map { $0.childKey ?? "" })::text[])
+                    WITH ORDINALITY AS m(family_id, member_ref, role, given_name, family_name, birth_date, child_key, n)
+                ORDER BY n
                 ON CONFLICT DO NOTHING
                 """, logger: logger)
         }
@@ -300,12 +307,17 @@ struct ReferralWrites {
                 """
                 INSERT INTO cases (id, family_id, framework, urgency, area, court_order_decided_on, court_order_ends_on,
                                    opened_at, queued_at, re_referral, previous_case_id, preferred_manager_id, manager_id)
-                SELECT "id", "familyId", "framework", "urgency", "area", "decidedOn", "endsOn", \(now), \(now),
-                       "reReferral", "previousCaseId", "preferredManagerId", "managerId"
-                FROM jsonb_to_recordset(\(try BulkRows.json(cases))::jsonb)
-                    AS r("id" uuid, "familyId" uuid, "framework" text, "urgency" text, "area" text, "decidedOn" date,
-                         "endsOn" date, "reReferral" boolean, "previousCaseId" uuid, "preferredManagerId" text,
-                         "managerId" text)
+                SELECT id, family_id, framework, urgency, area, NULLIF(decided_on, '')::date, NULLIF(ends_on, '')::date,
+                       \(now), \(now), re_referral, NULLIF(previous_case_id, '')::uuid, NULLIF(preferred_manager_id, ''),
+                       NULLIF(manager_id, '')
+                FROM unnest(\(cases.map(\.id))::uuid[], \(cases.map(\.familyId))::uuid[], \(cases.map(\.framework))::text[],
+                            \(cases.map(\.urgency))::text[], \(cases.map(\.area))::text[],
+                            \(cases.map { $0.decidedOn ?? "" })::text[], \(cases.map { $0.endsOn ?? "" })::text[],
+                            \(cases.map(\.reReferral))::boolean[],
+                            \(cases.map { $0.previousCaseId.map { $0.uuidString } ?? "" })::text[],
+                            \(cases.map { $0.preferredManagerId ?? "" })::text[], \(cases.map { $0.managerId ?? "" })::text[])
+                    AS c(id, family_id, framework, urgency, area, decided_on, ends_on, re_referral, previous_case_id,
+                         preferred_manager_id, manager_id)
                 """, logger: logger)
         }
         if !courtOrders.isEmpty {
@@ -325,11 +337,16 @@ struct ReferralWrites {
                 """
                 INSERT INTO referrals (source, referral_id, event_id, case_id, joined_existing_case, framework, urgency, area,
                                        referrer_organisation, referrer_contact, reason, received_at)
-                SELECT "source", "referralId", "eventId", "caseId", "joined", "framework", "urgency", "area",
-                       "organisation", "contact", "reason", \(now)
-                FROM jsonb_to_recordset(\(try BulkRows.json(referrals))::jsonb)
-                    AS r("source" text, "referralId" text, "eventId" text, "caseId" uuid, "joined" boolean,
-                         "framework" text, "urgency" text, "area" text, "organisation" text, "contact" text, "reason" text)
+                SELECT source, referral_id, event_id, case_id, joined, framework, urgency, area, organisation,
+                       NULLIF(contact, ''), NULLIF(reason, ''), \(now)
+                FROM unnest(\(referrals.map(\.source))::text[], \(referrals.map(\.referralId))::text[],
+                            \(referrals.map(\.eventId))::text[], \(referrals.map(\.caseId))::uuid[],
+                            \(referrals.map(\.joined))::boolean[], \(referrals.map(\.framework))::text[],
+                            \(referrals.map(\.urgency))::text[], \(referrals.map(\.area))::text[],
+                            \(referrals.map(\.organisation))::text[], \(referrals.map { $0.contact ?? "" })::text[],
+                            \(referrals.map { $0.reason ?? "" })::text[])
+                    AS r(source, referral_id, event_id, case_id, joined, framework, urgency, area, organisation, contact,
+                         reason)
                 """, logger: logger)
         }
         try await Timers.schedule(timers, on: connection, logger: logger)
