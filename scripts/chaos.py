@@ -80,7 +80,7 @@ class Faults:
 
     def broker_outage(self) -> None:
         if not self.suite.broker_alive():
-            return  # the attempt is over (see `broker_died`); nothing to take down
+            return  # the attempt is over (see `check_broker`); nothing to take down
         self.suite.broker(up=False)
         time.sleep(10)
         if self.suite.broker_alive():
@@ -133,14 +133,18 @@ ATTEMPTS = 3
 BROKER_DIED = None
 
 
-def broker_died(suite: LocalSuite) -> bool:
-    """Whether the dev broker process is gone; if so, prints the end of its log."""
+class BrokerDied(Exception):
+    """The dev broker process is gone: nothing of this attempt can be judged."""
+
+
+def check_broker(suite: LocalSuite) -> None:
+    """Raises BrokerDied, naming the crash from the broker's log, when the broker is gone."""
     if suite.broker_alive():
-        return False
+        return
     lines = (suite.local / "logs" / "kafka-dev-broker.log").read_text(errors="replace").splitlines()
     crash = [line for line in lines if "Assertion" in line or "crashed" in line]
     log("the dev broker is gone: " + ("; ".join(crash[:2]) if crash else "no reason in its log"))
-    return True
+    raise BrokerDied()
 
 
 def attempt(suite: LocalSuite, args, duration: float) -> int | None:
@@ -161,6 +165,7 @@ def attempt(suite: LocalSuite, args, duration: float) -> int | None:
     stopped: dict[str, str] = {}
     faults = Faults(suite, args.interval)
     started = time.monotonic()
+    generator = None
     try:
         log(f"{args.rate:g} messages/s for {duration:g} s, a fault every {args.interval:g} s, "
             "second replicas of intake and planning")
@@ -174,17 +179,13 @@ def attempt(suite: LocalSuite, args, duration: float) -> int | None:
         faults.thread.start()
         wait_for(lambda: time.monotonic() - started > duration or not suite.broker_alive(), duration + 60, 1)
         faults.stop()
-        if broker_died(suite):
-            generator.kill()
-            return BROKER_DIED
+        check_broker(suite)
         log("traffic over; stopping the second replicas, waiting for the plan work and for every service")
         for replica in replicas:
             replica.terminate()
             stopping = time.monotonic()
             while replica.poll() is None and time.monotonic() - stopping < 60:
-                if broker_died(suite):
-                    generator.kill()
-                    return BROKER_DIED
+                check_broker(suite)
                 time.sleep(0.1)
             if replica.poll() is None:
                 # Leaving a consumer group whose coordinator was just away can hang in
@@ -197,9 +198,7 @@ def attempt(suite: LocalSuite, args, duration: float) -> int | None:
         # The generator waits up to its `--settle` for the plan work; a broker that dies
         # meanwhile ends the wait.
         while generator.poll() is None:
-            if broker_died(suite):
-                generator.kill()
-                return BROKER_DIED
+            check_broker(suite)
             time.sleep(1)
         generated = generator.returncode
         for service in SERVICES:  # a service killed last may still be starting
@@ -212,8 +211,8 @@ def attempt(suite: LocalSuite, args, duration: float) -> int | None:
              "--database-url", suite.database_url, "--webhook-log", str(suite.local / "logs" / "webhooks.jsonl"),
              "--wait", "300"],
             env=environment).returncode
-        if reconciled != 0 and broker_died(suite):
-            return BROKER_DIED
+        if reconciled != 0:
+            check_broker(suite)
         print("\nchaos figures:")
         for name, count in faults.counts.items():
             print(f"  {name}: {count}×")
@@ -223,6 +222,10 @@ def attempt(suite: LocalSuite, args, duration: float) -> int | None:
         ok = generated == 0 and reconciled == 0
         print("\nchaos run passed: nothing lost, nothing duplicated" if ok else "\nchaos run FAILED")
         return 0 if ok else 1
+    except BrokerDied:
+        if generator is not None:
+            generator.kill()
+        return BROKER_DIED
     finally:
         faults.stopping.set()
         for replica in replicas:

@@ -144,15 +144,10 @@ extension JSON {
 
     /// Whether the UTF-8 of U+FEFF (EF BB BF) occurs anywhere in `bytes`.
     static func holdsByteOrderMark(_ bytes: Data) -> Bool {
-        bytes.withUnsafeBytes { raw in
-            var index = raw.startIndex
-            while let found = raw[index...].firstIndex(of: 0xEF) {
-                if found + 2 < raw.endIndex, raw[found + 1] == 0xBB, raw[found + 2] == 0xBF { return true }
-                index = found + 1
-            }
-            return false
-        }
+        bytes.range(of: byteOrderMark) != nil
     }
+
+    private static let byteOrderMark = Data([0xEF, 0xBB, 0xBF])
 
     /// Converts any `Encodable` payload into a `JSON` value (for the CloudEvent `data`).
     public init(encoding value: some Encodable) throws {
