@@ -48,6 +48,22 @@ import Testing
         }
     }
 
+    /// The counts the caseload is decided by (managers' open cases, areas' waiting cases,
+    /// kept by triggers) agree with the cases themselves: how many disagree (0 when right).
+    func countsDisagreeingWithCases(_ environment: TestEnvironment) async throws -> Int {
+        try await count(
+            environment,
+            """
+            SELECT (SELECT count(*) FROM intake.managers m
+                    WHERE m.open_cases <> (SELECT count(*) FROM intake.cases c WHERE c.manager_id = m.id AND c.status = 'open'))
+                 + (SELECT count(*)
+                    FROM (SELECT area, count(*) AS n FROM intake.cases WHERE status = 'open' AND manager_id IS NULL
+                          GROUP BY area) AS w
+                    FULL JOIN intake.area_queues q USING (area)
+                    WHERE coalesce(w.n, 0) <> coalesce(q.waiting, 0))
+            """)
+    }
+
     /// Planning closing a case, as intake sees it on `samenplan.planning.v1`.
     func closed(_ caseId: UUID, area: String, at date: Date) throws -> CloudEvent {
         try CloudEvent(
@@ -93,6 +109,9 @@ import Testing
                 .map { try $0.data.decode(CaseQueued.self) }
             #expect(Set(queued.map(\.caseId)) == [second, third])
             #expect(Set(queued.map(\.queueLength)) == [1, 2])
+            #expect(try await count(environment, "SELECT waiting FROM intake.area_queues WHERE area = 'veere'") == 2)
+            #expect(try await count(environment, "SELECT open_cases FROM intake.managers WHERE id = 'fm-a'") == 1)
+            #expect(try await countsDisagreeingWithCases(environment) == 0)
 
             // Closing fm-a's case frees a place: the urgent family gets it.
             try await publish(environment, [try closed(first, area: "veere", at: Date())], topic: Topic.planning)
@@ -103,6 +122,9 @@ import Testing
             try await registerManager(intake, token: admin, id: "fm-a", areas: ["veere"], maxCaseload: 3)
             #expect(try await managerOf(environment, second) == "fm-a")
             #expect(try await count(environment, "SELECT count(*) FROM intake.cases WHERE manager_id IS NULL") == 0)
+            #expect(try await count(environment, "SELECT waiting FROM intake.area_queues WHERE area = 'veere'") == 0)
+            #expect(try await count(environment, "SELECT open_cases FROM intake.managers WHERE id = 'fm-a'") == 2)
+            #expect(try await countsDisagreeingWithCases(environment) == 0)
         }
     }
 
@@ -139,6 +161,7 @@ import Testing
             #expect(opened.first { $0.caseId == first }?.reReferral == false)
             #expect(opened.first { $0.caseId == again }?.reReferral == true)
             #expect(opened.first { $0.caseId == again }?.previousCaseId == first)
+            #expect(try await countsDisagreeingWithCases(environment) == 0)
         }
     }
 
@@ -191,6 +214,10 @@ import Testing
             #expect(
                 try await count(
                     environment, "SELECT count(*) FROM intake.audit_log WHERE action = 'reassign' AND outcome = 'denied'") == 1)
+            // fm-a's freed place went to nobody (the queue is empty); fm-b has all three.
+            #expect(try await count(environment, "SELECT open_cases FROM intake.managers WHERE id = 'fm-a'") == 0)
+            #expect(try await count(environment, "SELECT open_cases FROM intake.managers WHERE id = 'fm-b'") == 3)
+            #expect(try await countsDisagreeingWithCases(environment) == 0)
         }
     }
 

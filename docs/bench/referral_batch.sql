@@ -69,14 +69,13 @@ FROM unnest((SELECT child_keys FROM batch)) AS k(child_key),
      LATERAL (SELECT * FROM members m WHERE m.child_key = k.child_key OFFSET 0) AS m
      JOIN cases c ON c.family_id = m.family_id
 WHERE c.status = 'open' OR c.closed_at > now() - interval '365 days';
--- Caseload.load
+-- Caseload.load: Caseload.lock (the areas, then their managers with their free places), the queues
 SELECT pg_advisory_xact_lock(hashtextextended('area:' || a, 0))
 FROM (SELECT a FROM unnest((SELECT areas FROM batch)) AS a ORDER BY a COLLATE "C") AS areas;
-SELECT id FROM managers WHERE areas && (SELECT areas FROM batch) ORDER BY id FOR UPDATE;
-SELECT m.id, m.areas, m.max_caseload - (SELECT count(*) FROM cases c WHERE c.manager_id = m.id AND c.status = 'open')
-FROM managers m WHERE m.areas && (SELECT areas FROM batch);
-SELECT area, count(*) FROM cases WHERE area = ANY((SELECT areas FROM batch)::text[]) AND status = 'open' AND manager_id IS NULL
-GROUP BY area;
+SELECT id, areas, max_caseload - open_cases FROM managers
+WHERE areas && (SELECT areas FROM batch) OR id = ANY('{}'::text[])
+ORDER BY id FOR UPDATE;
+SELECT area, waiting FROM area_queues WHERE area = ANY((SELECT areas FROM batch)::text[]);
 -- ReferralWrites.flush
 INSERT INTO families (id, area)
 SELECT * FROM unnest((SELECT family_ids FROM batch), (SELECT family_areas FROM batch));

@@ -56,23 +56,37 @@ enum CaseRoutes {
             }
             let now = environment.clock.now()
             let assigned = try await database.transaction { connection -> CaseAssigned? in
-                let rows = try await connection.query(
-                    "SELECT area, manager_id FROM cases WHERE id = \(caseId) AND status = 'open' FOR UPDATE",
-                    logger: context.logger
+                // A case's area never changes; its manager is read again once the locks are held.
+                let found = try await connection.query(
+                    "SELECT area, manager_id FROM cases WHERE id = \(caseId) AND status = 'open'", logger: context.logger
                 ).collect()
-                guard let row = rows.first else { return nil }
-                let (area, previous) = try row.decode((String, String?).self)
+                guard let (area, seenManager) = try found.first?.decode((String, String?).self) else { return nil }
                 guard caller.maySeeCase(managedBy: nil, inArea: area) else {
                     try await AuditLog.record(
                         AuditEntry(caller, "reassign", "case", caseId, caseId: caseId, allowed: false),
                         on: connection, logger: context.logger)
                     return nil
                 }
-                try await Caseload.lockArea(area, on: connection, logger: context.logger)
+                // The case's area, the previous manager's areas (their freed place is served
+                // below) and both managers, in the lock order of Caseload.lock.
+                var areas = [area]
+                if let seenManager {
+                    areas += try await Caseload.areas(ofManager: seenManager, on: connection, logger: context.logger)
+                }
+                let managers = try await Caseload.lock(
+                    areas: areas, alsoManagers: [body.managerId], on: connection, logger: context.logger)
+                let current = try await connection.query(
+                    "SELECT manager_id FROM cases WHERE id = \(caseId) AND status = 'open' FOR UPDATE",
+                    logger: context.logger
+                ).collect()
+                guard let row = current.first else { return nil }
+                let previous = try row.decode(String?.self)
                 guard previous != body.managerId else {
                     throw Problem.conflict("The family already has this manager.")
                 }
-                guard try await Caseload.hasRoom(body.managerId, area: area, on: connection, logger: context.logger) else {
+                guard let target = managers.first(where: { $0.id == body.managerId }), target.areas.contains(area),
+                    target.freePlaces > 0
+                else {
                     throw Problem.conflict("Manager \(body.managerId) does not work in \(area) or has no free place.")
                 }
                 try await connection.query(

@@ -13,18 +13,21 @@ import SamenplanDomain
 enum Caseload {
     typealias Assignment = CaseloadBook.Assignment
 
-    /// Work on one area's queue is serialised, so two transactions cannot hand out the same
-    /// place or skip a case. Taken after the referral's own locks (child keys), never before.
-    static func lockArea(_ area: String, on connection: PostgresConnection, logger: Logger) async throws {
-        try await connection.query(
-            "SELECT pg_advisory_xact_lock(hashtextextended(\("area:" + area), 0))", logger: logger)
-    }
-
-    /// Locks `areas` (in byte order of their names, like `placeFreed` walks them) and their
-    /// managers (in id order), then reads their free places and queues into a book that
-    /// decides assignments in memory. The locks hold until the transaction ends, so what
-    /// the book decides is still true when it is written.
-    static func load(areas: [String], on connection: PostgresConnection, logger: Logger) async throws -> CaseloadBook {
+    /// The lock order every change of a case's manager or status keeps: the areas involved
+    /// (advisory locks, in byte order of their names), then their managers' rows (in id
+    /// order). Work on an area's queue is serialised by it, so two transactions cannot hand
+    /// out the same place or skip a case; and the counts the triggers of
+    /// `0005_caseload_counts.sql` keep (`managers.open_cases`, `area_queues`) are only updated
+    /// by a transaction that holds them already, so no two transactions wait for each other's
+    /// rows in opposite orders. Taken after a referral's own locks (child keys), never before.
+    ///
+    /// Returns the free places of the locked managers (maximum caseload minus open cases) and
+    /// the areas they work in. Read by the locking statement itself: a row locked `FOR UPDATE`
+    /// is read as committed by whoever held it before.
+    @discardableResult
+    static func lock(
+        areas: [String], alsoManagers extraManagers: [String] = [], on connection: PostgresConnection, logger: Logger
+    ) async throws -> [(id: String, areas: [String], freePlaces: Int)] {
         let areas = Array(Set(areas)).sorted()
         _ = try await connection.query(
             """
@@ -32,30 +35,38 @@ enum Caseload {
             FROM (SELECT a FROM unnest(\(areas)::text[]) AS a ORDER BY a COLLATE "C") AS areas
             """, logger: logger
         ).collect()
-        // The rows first, then their counts: a count in the locking statement could predate
-        // a transaction that committed while this one waited for the lock.
-        _ = try await connection.query(
-            "SELECT id FROM managers WHERE areas && \(areas)::text[] ORDER BY id FOR UPDATE", logger: logger
-        ).collect()
-        var freePlaces: [String: Int] = [:]
-        var areasOfManager: [String: [String]] = [:]
+        var managers: [(id: String, areas: [String], freePlaces: Int)] = []
         for try await (id, managerAreas, free) in try await connection.query(
             """
-            SELECT m.id, m.areas, m.max_caseload - (SELECT count(*) FROM cases c WHERE c.manager_id = m.id AND c.status = 'open')
-            FROM managers m WHERE m.areas && \(areas)::text[]
+            SELECT id, areas, max_caseload - open_cases FROM managers
+            WHERE areas && \(areas)::text[] OR id = ANY(\(extraManagers)::text[])
+            ORDER BY id FOR UPDATE
             """, logger: logger
-        ).decode((String, [String], Int64).self) {
-            freePlaces[id] = Int(free)
-            areasOfManager[id] = managerAreas.filter(areas.contains)
+        ).decode((String, [String], Int).self) {
+            managers.append((id, managerAreas, free))
         }
+        return managers
+    }
+
+    /// Locks `areas` and their managers (``lock(areas:alsoManagers:on:logger:)``), then reads
+    /// their free places and queues into a book that decides assignments in memory. The locks
+    /// hold until the transaction ends, so what the book decides is still true when it is
+    /// written.
+    static func load(areas: [String], on connection: PostgresConnection, logger: Logger) async throws -> CaseloadBook {
+        let areas = Array(Set(areas)).sorted()
+        var freePlaces: [String: Int] = [:]
+        var areasOfManager: [String: [String]] = [:]
+        for manager in try await lock(areas: areas, on: connection, logger: logger) {
+            freePlaces[manager.id] = manager.freePlaces
+            areasOfManager[manager.id] = manager.areas.filter(areas.contains)
+        }
+        // Every change of an area's queue holds the area's lock, which this transaction
+        // holds now: the counts are exact.
         var queueLengths: [String: Int] = [:]
-        for try await (area, count) in try await connection.query(
-            """
-            SELECT area, count(*) FROM cases WHERE area = ANY(\(areas)::text[]) AND status = 'open' AND manager_id IS NULL
-            GROUP BY area
-            """, logger: logger
-        ).decode((String, Int64).self) {
-            queueLengths[area] = Int(count)
+        for try await (area, waiting) in try await connection.query(
+            "SELECT area, waiting FROM area_queues WHERE area = ANY(\(areas)::text[])", logger: logger
+        ).decode((String, Int).self) {
+            queueLengths[area] = waiting
         }
         var book = CaseloadBook(freePlaces: freePlaces, areasOfManager: areasOfManager, queueLengths: queueLengths)
         // Only a queue that someone has room for can move: read those in full.
@@ -102,18 +113,6 @@ enum Caseload {
             """, logger: logger)
     }
 
-    static func hasRoom(_ managerId: String, area: String, on connection: PostgresConnection, logger: Logger) async throws
-        -> Bool
-    {
-        let rows = try await connection.query(
-            """
-            SELECT m.max_caseload - (SELECT count(*) FROM cases WHERE manager_id = m.id AND status = 'open')
-            FROM managers m WHERE m.id = \(managerId) AND \(area) = ANY(m.areas) FOR UPDATE
-            """, logger: logger
-        ).collect()
-        return try (rows.first?.decode(Int64.self) ?? 0) > 0
-    }
-
     /// The areas a manager works in (whose queues a freed place of theirs may serve).
     static func areas(ofManager managerId: String, on connection: PostgresConnection, logger: Logger) async throws
         -> [String]
@@ -123,9 +122,23 @@ enum Caseload {
     }
 
     /// Marks a case closed (planning closed it). Returns its manager, whose place is free now.
+    ///
+    /// The close changes its manager's count of open cases (or its area's queue), and the
+    /// caller then serves that manager's areas: so those areas and the manager are locked
+    /// first, in the order of ``lock(areas:alsoManagers:on:logger:)``.
     static func close(caseId: UUID, at date: Date, on connection: PostgresConnection, logger: Logger) async throws
         -> String?
     {
+        let open = try await connection.query(
+            "SELECT area, manager_id FROM cases WHERE id = \(caseId) AND status = 'open'", logger: logger
+        ).collect()
+        guard let (area, managerId) = try open.first?.decode((String, String?).self) else { return nil }
+        var areas = [area]
+        if let managerId { areas += try await self.areas(ofManager: managerId, on: connection, logger: logger) }
+        try await lock(areas: areas, alsoManagers: managerId.map { [$0] } ?? [], on: connection, logger: logger)
+        // Should a reassignment have moved the case between the read above and the locks, the
+        // update below locks the new manager's row out of order: at worst a deadlock, which
+        // PostgreSQL breaks and the consumer retries.
         let rows = try await connection.query(
             """
             UPDATE cases SET status = 'closed', closed_at = \(date)

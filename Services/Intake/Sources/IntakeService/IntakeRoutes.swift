@@ -76,6 +76,9 @@ enum IntakeRoutes {
             // Without a team given, the manager's first area names it.
             let team = manager.team?.lowercased() ?? areas[0]
             try await database.transaction { connection in
+                // Its areas, then the manager, in the lock order of Caseload.lock: the new room
+                // is served below (placeFreed), and batches of referrals take them in that order.
+                try await Caseload.lock(areas: areas, alsoManagers: [manager.id], on: connection, logger: context.logger)
                 // The registration is an upsert: without this a team lead could take over a
                 // manager of another area by registering their id again with their own areas.
                 if caller.role == .teamLead {
@@ -120,11 +123,11 @@ enum IntakeRoutes {
             var last: String?
             let rows = try await database.client.query(
                 """
-                SELECT m.id, m.display_name, m.areas, m.max_caseload, count(c.id)::bigint, m.team
-                FROM managers m LEFT JOIN cases c ON c.manager_id = m.id AND c.status = 'open'
+                SELECT m.id, m.display_name, m.areas, m.max_caseload, m.open_cases::bigint, m.team
+                FROM managers m
                 WHERE (\(page.after)::text IS NULL OR m.id > \(page.after)::text)
                   AND (\(areaFilter)::text[] IS NULL OR m.areas && \(areaFilter)::text[])
-                GROUP BY m.id ORDER BY m.id LIMIT \(page.limit)
+                ORDER BY m.id LIMIT \(page.limit)
                 """, logger: context.logger)
             for try await (id, name, areas, maxCaseload, open, team) in rows.decode((String, String, [String], Int, Int64, String).self) {
                 managers.append(
