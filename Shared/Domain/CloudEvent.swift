@@ -18,7 +18,7 @@ public struct CloudEvent: Sendable, Hashable {
     public var data: JSON
 
     public init(
-        id: String = UUID().uuidString.lowercased(),
+        id: String = UUID.random().uuidString.lowercased(),
         source: String,
         type: String,
         time: Date? = Date(),
@@ -197,7 +197,7 @@ public struct StructuredEvent<Payload: Encodable>: Encodable {
     public var data: Payload
 
     public init(
-        id: String = UUID().uuidString.lowercased(), source: String, type: EventType, time: Date = Date(),
+        id: String = UUID.random().uuidString.lowercased(), source: String, type: EventType, time: Date = Date(),
         subject: String?, traceparent: String?, data: Payload
     ) {
         self.id = id

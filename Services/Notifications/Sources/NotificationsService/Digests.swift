@@ -36,7 +36,7 @@ struct Digests: TimerHandler {
         let date = CalendarDate(timer.dueAt, in: CalendarDate.netherlands).description
         for (channel, items) in waiting.sorted(by: { $0.key < $1.key }) {
             let digest = rules.renderDigest(language: language, messages: items.map(\.1), date: date)
-            let id = UUID()
+            let id = UUID.random()
             let eventId = "\(recipientId)/\(date)"
             let body = String(
                 decoding: try JSONCoding.encoder.encode(

@@ -149,7 +149,7 @@ struct DeliveryRows {
         event: CloudEvent, recipient: String, channel: DeliveryChannel, urgency: Urgency, message: RenderedMessage,
         timing: PlannedDelivery.Timing, now: Date
     ) {
-        let id = UUID()
+        let id = UUID.random()
         ids.append(id)
         sources.append(event.source)
         eventIds.append(event.id)

@@ -132,7 +132,7 @@ enum HelpRequests {
                             problems: [.init(rule: "unknown-goal", pointer: "/goalId", detail: "a goal of the approved plan")])
                     }
                 }
-                let requestId = UUID()
+                let requestId = UUID.random()
                 let status = body.volunteer == .none ? "no-volunteer" : "open"
                 try await connection.query(
                     """

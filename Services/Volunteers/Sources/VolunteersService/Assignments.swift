@@ -200,7 +200,7 @@ enum AssignmentRoutes {
             }
             let now = clock.now()
             return try await withAssignment(context, caller, .guide, action: "check-in") { found, connection in
-                let checkInId = UUID()
+                let checkInId = UUID.random()
                 try await connection.query(
                     """
                     INSERT INTO check_ins (id, assignment_id, held_on, notes, concern, recorded_by, recorded_at)
@@ -241,7 +241,7 @@ enum AssignmentRoutes {
                 if let endedAt = found.endedAt, workedOn.start() > endedAt {
                     throw Problem.conflict("The assignment ended on \(Timestamp.format(endedAt)); hours after that are not logged.")
                 }
-                let hoursId = UUID()
+                let hoursId = UUID.random()
                 try await connection.query(
                     """
                     INSERT INTO hours (id, assignment_id, worked_on, hours, logged_by, logged_at)
@@ -343,7 +343,7 @@ enum AssignmentRoutes {
         _ found: AssignmentRecord, note: String, by caller: Identity, at now: Date, source: String,
         on connection: PostgresConnection, logger: Logger
     ) async throws -> UUID {
-        let concernId = UUID()
+        let concernId = UUID.random()
         try await connection.query(
             """
             INSERT INTO concerns (id, assignment_id, raised_by, note, raised_at)

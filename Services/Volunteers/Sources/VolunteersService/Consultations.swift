@@ -165,7 +165,7 @@ enum Consultations {
     static func schedule(area: String, on date: CalendarDate, connection: PostgresConnection, logger: Logger) async throws
         -> UUID
     {
-        let id = UUID()
+        let id = UUID.random()
         let stored = try await connection.query(
             """
             INSERT INTO consultations (id, area, meets_on) VALUES (\(id), \(area), \(date.description)::date)

@@ -138,7 +138,7 @@ enum Matching {
                 }
                 let unmet = Eligibility.unmet(volunteer: volunteer.profile, need: found.helpNeed, on: today, policy: settings.certificates)
                 guard unmet.isEmpty else { return .failure(notEligible(unmet)) }
-                let proposalId = UUID()
+                let proposalId = UUID.random()
                 try await connection.query(
                     """
                     INSERT INTO proposals (id, help_request_id, volunteer_id, proposed_by, proposed_at, status)
@@ -218,7 +218,7 @@ enum Matching {
                     }
                 }
                 guard unmet.isEmpty else { return .failure(notEligible(unmet)) }
-                let assignmentId = UUID()
+                let assignmentId = UUID.random()
                 try await connection.query(
                     """
                     UPDATE proposals SET status = 'accepted', decided_by = \(caller.subject), decided_at = \(now) WHERE id = \(proposalId)

@@ -1,4 +1,5 @@
 import Foundation
+import SamenplanDomain
 
 /// Decides what the referral desk does with each of a batch of valid referrals, exactly as
 /// if they had arrived one after another: one referral per `source` + `referralId`, one open
@@ -77,7 +78,7 @@ public struct ReferralTriage: Sendable {
     private var opened = 0
     private let makeId: @Sendable () -> UUID
 
-    public init(snapshot: Snapshot, makeId: @escaping @Sendable () -> UUID = { UUID() }) {
+    public init(snapshot: Snapshot, makeId: @escaping @Sendable () -> UUID = { UUID.random() }) {
         self.snapshot = snapshot
         self.makeId = makeId
     }
