@@ -66,6 +66,20 @@ def progress(run: str) -> tuple[int, int]:
     return int(handled), int(unsent)
 
 
+def batch_transactions() -> tuple[float, int]:
+    """Intake's consumer transactions for batches so far: seconds in them, and how many
+    (the handler-duration histogram of /metrics)."""
+    text = urllib.request.urlopen(f"http://127.0.0.1:{PORT}/metrics", timeout=5).read().decode()
+    seconds, count = 0.0, 0
+    for line in text.splitlines():
+        if line.startswith("samenplan_handler_duration_seconds") and 'type="batch"' in line:
+            if line.split("{")[0].endswith("_sum"):
+                seconds += float(line.split()[-1])
+            elif line.split("{")[0].endswith("_count"):
+                count += int(float(line.split()[-1]))
+    return seconds, count
+
+
 def done(run: str, count: int) -> bool:
     handled, unsent = progress(run)
     return handled >= count and unsent == 0
@@ -104,6 +118,7 @@ def main() -> int:
             profiler = subprocess.Popen(["perf", "record", "-g", "-o", str(bench.local / "perf.data"), "-p", str(intake.pid)],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             time.sleep(1)
+        transactions_before = batch_transactions()
         started = time.monotonic()
         publish(bootstrap, events)
         published = time.monotonic() - started
@@ -120,6 +135,9 @@ def main() -> int:
             profiler.send_signal(signal.SIGINT)
             profiler.wait()
         rate = args.referrals / elapsed
+        transactions_after = batch_transactions()
+        in_transactions = transactions_after[0] - transactions_before[0]
+        batches = transactions_after[1] - transactions_before[1]
 
         print(f"bench: 2. latency at {args.paced_rate} referrals/s for {args.paced_seconds} s", flush=True)
         total = args.paced_rate * args.paced_seconds
@@ -153,6 +171,9 @@ def main() -> int:
     print(f"  intake, {args.referrals} referrals to committed cases with events delivered: "
           f"{rate:,.0f} referrals/s ({elapsed:.1f} s: published by {published:.1f} s, "
           f"all committed by {committed:.1f} s, all events delivered by {elapsed:.1f} s)")
+    if batches:
+        print(f"  intake's consumer transactions for those: {batches} batches, {in_transactions * 1000 / batches:.0f} ms each "
+              f"on average, {in_transactions:.1f} s of the {elapsed:.1f} s")
     print(f"  intake latency at {args.paced_rate}/s, publish to referral.accepted delivered: "
           f"p50 {percentile(latencies, 0.5):.0f} ms, p99 {percentile(latencies, 0.99):.0f} ms ({len(latencies)} referrals)")
     print(f"  pgbench, intake's SQL for a batch of {BATCH} referrals, one client: {pgbench_rate:,.0f} referrals/s "
