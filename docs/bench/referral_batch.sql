@@ -66,9 +66,11 @@ FROM unnest((SELECT sources FROM batch), (SELECT referral_ids FROM batch)) AS k(
 SELECT m.child_key, c.id, c.family_id, c.status = 'open', c.opened_at, c.closed_at, c.manager_id,
        c.court_order_decided_on::text, c.court_order_ends_on::text
 FROM unnest((SELECT child_keys FROM batch)) AS k(child_key),
-     LATERAL (SELECT * FROM members m WHERE m.child_key = k.child_key OFFSET 0) AS m
-     JOIN cases c ON c.family_id = m.family_id
-WHERE c.status = 'open' OR c.closed_at > now() - interval '365 days';
+     LATERAL (SELECT * FROM members m WHERE m.child_key = k.child_key OFFSET 0) AS m,
+     LATERAL (SELECT * FROM cases c WHERE c.family_id = m.family_id AND c.status = 'open'
+              UNION ALL
+              SELECT * FROM cases c
+              WHERE c.family_id = m.family_id AND c.status = 'closed' AND c.closed_at > now() - interval '365 days') AS c;
 -- Caseload.load: Caseload.lock (the areas, then their managers with their free places), the queues
 SELECT pg_advisory_xact_lock(hashtextextended('area:' || a, 0))
 FROM (SELECT a FROM unnest((SELECT areas FROM batch)) AS a ORDER BY a COLLATE "C") AS areas;
