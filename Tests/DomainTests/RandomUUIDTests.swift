@@ -29,6 +29,6 @@ struct RandomUUIDTests {
         for bit in 0..<128 where !forced.contains(bit) {
             #expect((8_000...12_000).contains(ones[bit]), "bit \(bit) set in \(ones[bit]) of 20,000")
         }
-        #expect([48, 49, 50, 51, 64, 65].map { ones[$0] } == [0, 20_000, 0, 0, 20_000, 0])
+        #expect(forced.sorted().map { ones[$0] } == [0, 20_000, 0, 0, 20_000, 0])
     }
 }

@@ -56,25 +56,19 @@ enum CaseRoutes {
             }
             let now = environment.clock.now()
             let assigned = try await database.transaction { connection -> CaseAssigned? in
-                // A case's area never changes; its manager is read again once the locks are held.
-                let found = try await connection.query(
-                    "SELECT area, manager_id FROM cases WHERE id = \(caseId) AND status = 'open'", logger: context.logger
-                ).collect()
-                guard let (area, seenManager) = try found.first?.decode((String, String?).self) else { return nil }
+                guard let (area, seenManager) = try await Caseload.openCase(caseId, on: connection, logger: context.logger)
+                else { return nil }
                 guard caller.maySeeCase(managedBy: nil, inArea: area) else {
                     try await AuditLog.record(
                         AuditEntry(caller, "reassign", "case", caseId, caseId: caseId, allowed: false),
                         on: connection, logger: context.logger)
                     return nil
                 }
-                // The case's area, the previous manager's areas (their freed place is served
-                // below) and both managers, in the lock order of Caseload.lock.
-                var areas = [area]
-                if let seenManager {
-                    areas += try await Caseload.areas(ofManager: seenManager, on: connection, logger: context.logger)
-                }
+                // The previous manager's freed place is served below; the new manager is locked
+                // with them. Then the case's manager is read again, under the locks.
                 let managers = try await Caseload.lock(
-                    areas: areas, alsoManagers: [body.managerId], on: connection, logger: context.logger)
+                    caseIn: area, managedBy: seenManager, alsoManagers: [body.managerId], on: connection,
+                    logger: context.logger)
                 let current = try await connection.query(
                     "SELECT manager_id FROM cases WHERE id = \(caseId) AND status = 'open' FOR UPDATE",
                     logger: context.logger

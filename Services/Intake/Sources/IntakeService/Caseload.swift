@@ -121,6 +121,35 @@ enum Caseload {
         return try rows.first?.decode([String].self).sorted() ?? []
     }
 
+    /// An open case's area and manager, read without a lock. A case's area never changes; its
+    /// manager changes only under the locks of ``lock(caseIn:managedBy:alsoManagers:on:logger:)``,
+    /// so read it again once those are held.
+    static func openCase(_ caseId: UUID, on connection: PostgresConnection, logger: Logger) async throws
+        -> (area: String, managerId: String?)?
+    {
+        let rows = try await connection.query(
+            "SELECT area, manager_id FROM cases WHERE id = \(caseId) AND status = 'open'", logger: logger
+        ).collect()
+        return try rows.first?.decode((String, String?).self)
+    }
+
+    /// Locks what a change of a case in `area` managed by `managerId` touches: the area, the
+    /// manager's areas (whose queues a place they free serves), the manager, and
+    /// `extraManagers`; in the order of ``lock(areas:alsoManagers:on:logger:)``.
+    @discardableResult
+    static func lock(
+        caseIn area: String, managedBy managerId: String?, alsoManagers extraManagers: [String] = [],
+        on connection: PostgresConnection, logger: Logger
+    ) async throws -> [(id: String, areas: [String], freePlaces: Int)] {
+        var areas = [area]
+        var managers = extraManagers
+        if let managerId {
+            areas += try await self.areas(ofManager: managerId, on: connection, logger: logger)
+            managers.append(managerId)
+        }
+        return try await lock(areas: areas, alsoManagers: managers, on: connection, logger: logger)
+    }
+
     /// Marks a case closed (planning closed it). Returns its manager, whose place is free now.
     ///
     /// The close changes its manager's count of open cases (or its area's queue), and the
@@ -129,13 +158,8 @@ enum Caseload {
     static func close(caseId: UUID, at date: Date, on connection: PostgresConnection, logger: Logger) async throws
         -> String?
     {
-        let open = try await connection.query(
-            "SELECT area, manager_id FROM cases WHERE id = \(caseId) AND status = 'open'", logger: logger
-        ).collect()
-        guard let (area, managerId) = try open.first?.decode((String, String?).self) else { return nil }
-        var areas = [area]
-        if let managerId { areas += try await self.areas(ofManager: managerId, on: connection, logger: logger) }
-        try await lock(areas: areas, alsoManagers: managerId.map { [$0] } ?? [], on: connection, logger: logger)
+        guard let open = try await openCase(caseId, on: connection, logger: logger) else { return nil }
+        try await lock(caseIn: open.area, managedBy: open.managerId, on: connection, logger: logger)
         // Should a reassignment have moved the case between the read above and the locks, the
         // update below locks the new manager's row out of order: at worst a deadlock, which
         // PostgreSQL breaks and the consumer retries.
