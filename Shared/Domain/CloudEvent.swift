@@ -228,3 +228,7 @@ public struct StructuredEvent<Payload: Encodable>: Encodable {
 
     public func bytes() throws -> [UInt8] { Array(try JSONCoding.encoder.encode(self)) }
 }
+
+/// An event built in one place and encoded in another (a batch encodes its events on a
+/// second core while the database writes its rows).
+extension StructuredEvent: Sendable where Payload: Sendable {}

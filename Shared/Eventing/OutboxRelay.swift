@@ -127,7 +127,10 @@ public final class OutboxRelay: Service, Sendable {
                 }
             }
             if !sent.isEmpty {
-                try await connection.query("UPDATE outbox SET sent_at = now() WHERE seq = ANY(\(sent))", logger: logger)
+                // The time Kafka confirmed the delivery, not the transaction's start (now()),
+                // which was before the events were read and published.
+                try await connection.query(
+                    "UPDATE outbox SET sent_at = statement_timestamp() WHERE seq = ANY(\(sent))", logger: logger)
             }
             if !failed.isEmpty {
                 try await connection.query(

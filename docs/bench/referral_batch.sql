@@ -133,6 +133,6 @@ SELECT pg_try_advisory_xact_lock(hashtext('intake.outbox-relay'));
 SELECT seq, topic, kafka_key, event, traceparent FROM outbox WHERE sent_at IS NULL
 ORDER BY seq LIMIT 1500 FOR UPDATE SKIP LOCKED;
 -- (The relay binds the array of the rows it read; pgbench selects their numbers again.)
-UPDATE outbox SET sent_at = now()
+UPDATE outbox SET sent_at = statement_timestamp()
 WHERE seq = ANY(ARRAY(SELECT seq FROM outbox WHERE sent_at IS NULL ORDER BY seq LIMIT 1500));
 END;

@@ -114,12 +114,12 @@ public struct ReferralDesk: Sendable {
         for (index, submission) in submissions.enumerated() {
             switch validations[index] {
             case .failure(let failure):
-                try writes.reject(submission.event, failure)
+                writes.reject(submission.event, failure)
                 outcomes.append(.rejected(failure.problems))
             case .success(let referral):
                 let submitter = submission.submitter ?? Submitter(actor: submission.event.source, role: Role.integrator.rawValue)
                 outcomes.append(
-                    try writes.accept(
+                    writes.accept(
                         referral, memberKeys: memberKeys[index]!, event: submission.event, submitter: submitter,
                         decision: decisions[index]!,
                         book: &book, courtOrderNotice: { CourtOrderTimers.noticeDate(endsOn: $0, monthsBefore: courtOrderNoticeMonths) }))
