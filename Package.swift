@@ -77,6 +77,7 @@ let package = Package(
             name: "SamenplanEventing",
             dependencies: [
                 "SamenplanDomain", "SamenplanKafka", "SamenplanStorage",
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

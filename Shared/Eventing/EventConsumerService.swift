@@ -77,22 +77,31 @@ public final class EventConsumerService: Service, Sendable {
         await consumer.close()
     }
 
-    /// A fetched message and what it holds: a CloudEvent, or why it is none.
+    /// A fetched message and what it holds: a CloudEvent, or why it is none, and what the
+    /// handler prepared from the event (``EventHandler/prepare(_:)``).
     struct Fetched: Sendable {
         var message: KafkaMessage
         var event: Result<CloudEvent, EnvelopeError>
+        var prepared: (any Sendable)?
 
-        init(_ message: KafkaMessage) {
+        init(_ message: KafkaMessage, for handler: any EventHandler) {
             self.message = message
             self.event = Result { () throws(EnvelopeError) in
                 try CloudEvent.decode(value: message.value, headers: message.headers.map { ($0.name, $0.value) })
             }
+            if case .success(let event) = event, handler.handledTypes.contains(EventType(rawValue: event.type)) {
+                prepared = handler.prepare(event)
+            }
         }
     }
 
-    /// The next messages (empty when the consumer was closed), parsed.
+    /// The next messages (empty when the consumer was closed), parsed and prepared on the
+    /// thread pool (``offload(_:)``) while the previous batch's transaction runs.
     private func fetch() async throws -> [Fetched] {
-        try await consumer.nextBatch(maximum: batchSize).map(Fetched.init)
+        let messages = try await consumer.nextBatch(maximum: batchSize)
+        let handler = self.handler
+        guard messages.count > 1 else { return messages.map { Fetched($0, for: handler) } }
+        return try await offload { messages.map { Fetched($0, for: handler) } }
     }
 
     /// How long one transaction may take before it is given up as hung and tried again. The
@@ -124,12 +133,12 @@ public final class EventConsumerService: Service, Sendable {
     /// The batch's outcomes, or nil when it must be handled one by one: a message that is
     /// not a CloudEvent of a known type (it has an answer of its own), or any error.
     private func settleTogether(_ batch: [Fetched]) async -> [Outcome]? {
-        var events: [CloudEvent] = []
+        var events: [(event: CloudEvent, prepared: (any Sendable)?)] = []
         for fetched in batch {
             guard case .success(let event) = fetched.event else { return nil }
             let type = EventType(rawValue: event.type)
             guard handler.handledTypes.contains(type) || handler.ignoredTypes.contains(type) else { return nil }
-            events.append(event)
+            events.append((event, fetched.prepared))
         }
         let started = ContinuousClock.now
         do {
@@ -151,12 +160,13 @@ public final class EventConsumerService: Service, Sendable {
     /// together, in the caller's transaction; an event handled before is a duplicate and
     /// changes nothing.
     private func handleOnce(
-        _ events: [CloudEvent], from batch: [KafkaMessage], on connection: PostgresConnection, logger: Logger
+        _ events: [(event: CloudEvent, prepared: (any Sendable)?)], from batch: [KafkaMessage],
+        on connection: PostgresConnection, logger: Logger
     ) async throws -> [Outcome] {
         var outcomes = [Outcome](repeating: .ignored, count: events.count)
-        let handled = events.indices.filter { !handler.ignoredTypes.contains(EventType(rawValue: events[$0].type)) }
+        let handled = events.indices.filter { !handler.ignoredTypes.contains(EventType(rawValue: events[$0].event.type)) }
         let claims = try await Inbox.claim(
-            handled.map { InboxKey(source: events[$0].source, id: events[$0].id, type: events[$0].type) },
+            handled.map { InboxKey(source: events[$0].event.source, id: events[$0].event.id, type: events[$0].event.type) },
             on: connection, logger: logger)
         var received: [ReceivedEvent] = []
         for (index, isNew) in zip(handled, claims) {
@@ -164,7 +174,7 @@ public final class EventConsumerService: Service, Sendable {
             guard isNew else { continue }
             let context = EventContext(
                 connection: connection, logger: logger, source: EventSource.service(service), topic: batch[index].topic)
-            received.append(ReceivedEvent(event: events[index], context: context))
+            received.append(ReceivedEvent(event: events[index].event, context: context, prepared: events[index].prepared))
         }
         try await handler.handle(batch: received)
         return outcomes
@@ -229,7 +239,8 @@ public final class EventConsumerService: Service, Sendable {
             do {
                 let outcome = try await withinDeadline(Self.transactionDeadline) { [logger] in
                     try await self.database.transaction { connection in
-                        try await self.handleOnce([event], from: [message], on: connection, logger: logger)[0]
+                        try await self.handleOnce(
+                            [(event, fetched.prepared)], from: [message], on: connection, logger: logger)[0]
                     }
                 }
                 recordDuration(since: started, type: event.type)

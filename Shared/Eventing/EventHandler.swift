@@ -23,10 +23,20 @@ public protocol EventHandler: Sendable {
     /// `handle` one by one; a handler whose work is cheaper set-based overrides it. Throwing
     /// rolls the batch back: the consumer then handles each event on its own.
     func handle(batch: [ReceivedEvent]) async throws
+
+    /// Work on one fetched event of a handled type that needs neither the database nor the
+    /// events before it (validating, normalising names). The consumer does it on the thread
+    /// pool while the previous batch's transaction runs, which takes it off the batch's
+    /// critical path; the result reaches the handler as ``ReceivedEvent/prepared``. It must
+    /// not throw or fail: what it finds wrong the handler answers in the transaction. By
+    /// default nothing is prepared.
+    func prepare(_ event: CloudEvent) -> (any Sendable)?
 }
 
 extension EventHandler {
     public var ignoredTypes: Set<EventType> { EventType.catalogue.subtracting(handledTypes) }
+
+    public func prepare(_ event: CloudEvent) -> (any Sendable)? { nil }
 
     public func handle(batch: [ReceivedEvent]) async throws {
         for received in batch { try await handle(received.event, in: received.context) }
@@ -37,10 +47,13 @@ extension EventHandler {
 public struct ReceivedEvent: Sendable {
     public var event: CloudEvent
     public var context: EventContext
+    /// What ``EventHandler/prepare(_:)`` made of the event when it was fetched, if anything.
+    public var prepared: (any Sendable)?
 
-    public init(event: CloudEvent, context: EventContext) {
+    public init(event: CloudEvent, context: EventContext, prepared: (any Sendable)? = nil) {
         self.event = event
         self.context = context
+        self.prepared = prepared
     }
 }
 

@@ -94,7 +94,12 @@ public enum ServiceRuntime {
             configuration: try configuration.databaseURL.clientConfiguration(schema: definition.name),
             backgroundLogger: logger)
         let database = Database(client: postgres, schema: definition.name, logger: logger)
-        var producerProperties = configuration.kafkaClientProperties
+        var clientProperties = configuration.kafkaClientProperties
+        // Small requests (a relay batch of a few events, a fetch) go out at once. With
+        // librdkafka's default (Nagle on), a small write waited for the broker's delayed ACK:
+        // the relay took ~50 ms to have 10 events confirmed, 1,500 took 20 ms.
+        clientProperties["socket.nagle.disable"] = clientProperties["socket.nagle.disable"] ?? "true"
+        var producerProperties = clientProperties
         // A delivery that cannot complete in 30 s is reported failed; the outbox keeps the
         // row and tries again, so nothing is lost by giving up early.
         producerProperties["message.timeout.ms"] = producerProperties["message.timeout.ms"] ?? "30000"
@@ -124,7 +129,7 @@ public enum ServiceRuntime {
         ]
         if let makeConsumer = definition.consumer {
             let consumerDefinition = try makeConsumer(environment)
-            var consumerProperties = configuration.kafkaClientProperties
+            var consumerProperties = clientProperties
             // An event crosses up to three services on its way (referral → case → message): a
             // broker that holds an empty fetch for librdkafka's default 500 ms would add that at
             // every hop. 100 ms keeps a referral's whole journey well under 2 s.

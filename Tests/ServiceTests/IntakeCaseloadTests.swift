@@ -6,7 +6,9 @@ import NIOCore
 import PostgresNIO
 import SamenplanDomain
 import SamenplanKafka
+import SamenplanEventing
 import SamenplanServer
+import SamenplanStorage
 import SamenplanTesting
 import Testing
 
@@ -218,6 +220,41 @@ import Testing
             #expect(try await count(environment, "SELECT open_cases FROM intake.managers WHERE id = 'fm-a'") == 0)
             #expect(try await count(environment, "SELECT open_cases FROM intake.managers WHERE id = 'fm-b'") == 3)
             #expect(try await countsDisagreeingWithCases(environment) == 0)
+        }
+    }
+
+    /// The consumer validates a referral when it fetches it (``ReferralDesk/prepare(_:)``),
+    /// before its transaction. A child born the next day is not valid yet; handled after
+    /// midnight, the desk checks the referral again against its own day and accepts it.
+    @Test func aReferralPreparedOnAnEarlierDayIsCheckedAgain() async throws {
+        let clock = ManualWallClock(Timestamp.parse("2026-11-23T22:59:00Z")!)
+        try await withIntake(clock: clock) { environment, _ in
+            let desk = ReferralDesk(clock: clock)
+            let event = referralEvent(referralId: "PREP-1", area: "veere", childBirthDate: "2026-11-24")
+            let prepared = desk.prepare(event)
+            let intakeURL = try DatabaseURL(environment.databaseURL(for: "intake"))
+            func submit() async throws -> ReferralOutcome {
+                try await DatabaseSetup.withClient(intakeURL, logger: environment.logger) { client in
+                    try await client.withTransaction(logger: environment.logger) { connection in
+                        try await desk.submit(
+                            [ReferralDesk.Submission(event: event, prepared: prepared)],
+                            in: EventContext(connection: connection, logger: environment.logger, source: EventSource.service("intake"))
+                        )[0]
+                    }
+                }
+            }
+            // The same Dutch day (23:59 in Amsterdam): the preparation stands, and so does its verdict.
+            guard case .rejected(let problems) = try await submit() else {
+                Issue.record("a child born tomorrow was accepted")
+                return
+            }
+            #expect(problems.map(\.rule) == ["birth-date-future"])
+            clock.set(Timestamp.parse("2026-11-23T23:01:00Z")!)
+            guard case .accepted(let caseId, joined: false) = try await submit() else {
+                Issue.record("the referral prepared yesterday was not checked again today")
+                return
+            }
+            #expect(try await count(environment, "SELECT count(*) FROM intake.cases WHERE id = \(caseId)") == 1)
         }
     }
 

@@ -41,9 +41,15 @@ struct IntakeEventHandler: EventHandler {
             }
             let end = batch[start...].firstIndex { !isReferral($0) } ?? batch.endIndex
             _ = try await desk.submit(
-                batch[start..<end].map { ReferralDesk.Submission(event: $0.event) }, in: batch[start].context)
+                batch[start..<end].map { ReferralDesk.Submission(event: $0.event, prepared: $0.prepared as? ReferralDesk.Prepared) },
+                in: batch[start].context)
             start = end
         }
+    }
+
+    /// A referral is validated, and its children's keys worked out, before its transaction.
+    func prepare(_ event: CloudEvent) -> (any Sendable)? {
+        EventType(rawValue: event.type) == .referralSubmitted ? desk.prepare(event) : nil
     }
 
     func handle(_ event: CloudEvent, in context: EventContext) async throws {

@@ -44,15 +44,39 @@ public struct ReferralDesk: Sendable {
         }
     }
 
-    /// A referral event to handle, and who handed it in (nil: the event's `source`).
+    /// A referral event to handle, who handed it in (nil: the event's `source`), and what
+    /// ``prepare(_:)`` made of it beforehand, if it ran.
     public struct Submission: Sendable {
         public var event: CloudEvent
         public var submitter: Submitter?
+        public var prepared: Prepared?
 
-        public init(event: CloudEvent, submitter: Submitter? = nil) {
+        public init(event: CloudEvent, submitter: Submitter? = nil, prepared: Prepared? = nil) {
             self.event = event
             self.submitter = submitter
+            self.prepared = prepared
         }
+    }
+
+    /// A referral's validation and its members' child keys: the desk's work that needs no
+    /// database, done when the consumer fetched the event (``IntakeEventHandler``), outside
+    /// the batch's transaction. It holds for the day it was checked on (a birth date in the
+    /// future, a court order that has ended); on another day the desk checks again.
+    public struct Prepared: Sendable {
+        let today: CalendarDate
+        let validation: Result<ValidReferral, ReferralProblems>
+        /// Per member, in order: the child key, nil for a member who has none.
+        let memberKeys: [String?]
+
+        init(_ event: CloudEvent, today: CalendarDate) {
+            self.today = today
+            validation = ReferralValidator.validate(event.data, today: today)
+            memberKeys = (try? validation.get())?.members.map(\.childKey) ?? []
+        }
+    }
+
+    public func prepare(_ event: CloudEvent) -> Prepared {
+        Prepared(event, today: CalendarDate(clock.now(), in: Self.timeZone))
     }
 
     public func submit(_ event: CloudEvent, by submitter: Submitter? = nil, in context: EventContext) async throws
@@ -70,15 +94,16 @@ public struct ReferralDesk: Sendable {
     public func submit(_ submissions: [Submission], in context: EventContext) async throws -> [ReferralOutcome] {
         let now = clock.now()
         let today = CalendarDate(now, in: Self.timeZone)
-        let validations = submissions.map { ReferralValidator.validate($0.event.data, today: today) }
+        let prepared = submissions.map { submission in
+            if let prepared = submission.prepared, prepared.today == today { prepared } else { Prepared(submission.event, today: today) }
+        }
+        let validations = prepared.map(\.validation)
         var valid: [(index: Int, referral: ValidReferral)] = []
         for (index, validation) in validations.enumerated() {
             if case .success(let referral) = validation { valid.append((index, referral)) }
         }
         // Each member's child key, normalised once (it is needed for locks, reads and writes).
-        var memberKeys: [Int: [String?]] = [:]
-        for (index, referral) in valid { memberKeys[index] = referral.members.map(\.childKey) }
-        func childKeys(_ index: Int) -> [String] { memberKeys[index, default: []].compactMap { $0 } }
+        func childKeys(_ index: Int) -> [String] { prepared[index].memberKeys.compactMap { $0 } }
 
         var decisions: [Int: ReferralTriage.Decision] = [:]
         var book = CaseloadBook(freePlaces: [:], areasOfManager: [:])
@@ -120,7 +145,7 @@ public struct ReferralDesk: Sendable {
                 let submitter = submission.submitter ?? Submitter(actor: submission.event.source, role: Role.integrator.rawValue)
                 outcomes.append(
                     writes.accept(
-                        referral, memberKeys: memberKeys[index]!, event: submission.event, submitter: submitter,
+                        referral, memberKeys: prepared[index].memberKeys, event: submission.event, submitter: submitter,
                         decision: decisions[index]!,
                         book: &book, courtOrderNotice: { CourtOrderTimers.noticeDate(endsOn: $0, monthsBefore: courtOrderNoticeMonths) }))
             }

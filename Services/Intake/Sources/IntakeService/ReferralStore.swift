@@ -272,7 +272,7 @@ struct ReferralWrites {
     /// The events go last, so they are encoded (JSON, a fifth of the batch's work in intake)
     /// on another core while the database writes the rows before them.
     func flush(on connection: PostgresConnection, logger: Logger) async throws {
-        async let encoded = { [events] in try events.map { try $0() } }()
+        async let encoded = offload { [events] in try events.map { try $0() } }
         if !rejections.isEmpty {
             try await connection.query(
                 """
