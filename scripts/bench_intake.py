@@ -63,10 +63,11 @@ def publish(bootstrap: str, events: list[tuple[str, dict]]) -> None:
 
 
 def progress(run: str) -> tuple[int, int]:
-    """Referrals of `run` committed as cases, and events not yet delivered to Kafka. Both
-    counts go through an index (the referrals' key, the outbox's unsent rows)."""
+    """Referrals of `run` committed as cases, and events not yet delivered to Kafka (the
+    latter through the outbox's index of unsent rows). `starts_with`, not a range of the
+    key: under most locales `-` and `.` do not sort where the range would need them."""
     handled, unsent = sql(f"""SELECT (SELECT count(*) FROM intake.referrals
-                                      WHERE source = '/integrators/bench' AND referral_id >= '{run}-' AND referral_id < '{run}.'),
+                                      WHERE source = '/integrators/bench' AND starts_with(referral_id, '{run}-')),
                                      (SELECT count(*) FROM intake.outbox WHERE sent_at IS NULL)""").split("|")
     return int(handled), int(unsent)
 

@@ -17,7 +17,8 @@ def psql_binary() -> str:
     """The newest PostgreSQL's own psql. Debian's /usr/bin/psql is a Perl wrapper that costs
     tens of milliseconds of CPU per call; a benchmark polling through it took a fifth of this
     2-core machine away from the services it measured."""
-    versions = sorted(Path("/usr/lib/postgresql").glob("*/bin/psql"), key=lambda p: int(p.parent.parent.name))
+    versions = sorted((p for p in Path("/usr/lib/postgresql").glob("*/bin/psql") if p.parent.parent.name.isdigit()),
+                      key=lambda p: int(p.parent.parent.name))
     return str(versions[-1]) if versions else "psql"
 
 

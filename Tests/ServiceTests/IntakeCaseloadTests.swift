@@ -224,16 +224,17 @@ import Testing
     }
 
     /// The consumer validates a referral when it fetches it (``ReferralDesk/prepare(_:)``),
-    /// before its transaction. A child born the next day is not valid yet; handled after
-    /// midnight, the desk checks the referral again against its own day and accepts it.
-    @Test func aReferralPreparedOnAnEarlierDayIsCheckedAgain() async throws {
+    /// before its transaction; the desk uses that only for the same event on the same day.
+    /// A child born the next day is not valid yet; handled after midnight, the desk checks
+    /// the referral again against its own day and accepts it.
+    @Test func aPreparationHoldsForItsOwnEventOnItsOwnDay() async throws {
         let clock = ManualWallClock(Timestamp.parse("2026-11-23T22:59:00Z")!)
         try await withIntake(clock: clock) { environment, _ in
             let desk = ReferralDesk(clock: clock)
             let event = referralEvent(referralId: "PREP-1", area: "veere", childBirthDate: "2026-11-24")
             let prepared = desk.prepare(event)
             let intakeURL = try DatabaseURL(environment.databaseURL(for: "intake"))
-            func submit() async throws -> ReferralOutcome {
+            func submit(_ event: CloudEvent, _ prepared: ReferralDesk.Prepared) async throws -> ReferralOutcome {
                 try await DatabaseSetup.withClient(intakeURL, logger: environment.logger) { client in
                     try await client.withTransaction(logger: environment.logger) { connection in
                         try await desk.submit(
@@ -244,17 +245,27 @@ import Testing
                 }
             }
             // The same Dutch day (23:59 in Amsterdam): the preparation stands, and so does its verdict.
-            guard case .rejected(let problems) = try await submit() else {
+            guard case .rejected(let problems) = try await submit(event, prepared) else {
                 Issue.record("a child born tomorrow was accepted")
                 return
             }
             #expect(problems.map(\.rule) == ["birth-date-future"])
             clock.set(Timestamp.parse("2026-11-23T23:01:00Z")!)
-            guard case .accepted(let caseId, joined: false) = try await submit() else {
+            guard case .accepted(let caseId, joined: false) = try await submit(event, prepared) else {
                 Issue.record("the referral prepared yesterday was not checked again today")
                 return
             }
             #expect(try await count(environment, "SELECT count(*) FROM intake.cases WHERE id = \(caseId)") == 1)
+
+            // A preparation made from another event is not used for this one: a valid
+            // referral handed in with the refused referral's preparation is accepted.
+            let stale = desk.prepare(referralEvent(referralId: "PREP-2", area: "veere", childBirthDate: "2026-12-25"))
+            let other = referralEvent(referralId: "PREP-3", area: "veere", childGivenName: "Ander")
+            let outcome = try await submit(other, stale)
+            guard case .accepted(_, joined: false) = outcome else {
+                Issue.record("another event's preparation was used: \(outcome)")
+                return
+            }
         }
     }
 

@@ -63,15 +63,24 @@ public struct ReferralDesk: Sendable {
     /// the batch's transaction. It holds for the day it was checked on (a birth date in the
     /// future, a court order that has ended); on another day the desk checks again.
     public struct Prepared: Sendable {
+        /// The event it was made from (CloudEvent `source` and `id`): a preparation is used
+        /// for that event only.
+        let eventSource, eventId: String
         let today: CalendarDate
         let validation: Result<ValidReferral, ReferralProblems>
         /// Per member, in order: the child key, nil for a member who has none.
         let memberKeys: [String?]
 
         init(_ event: CloudEvent, today: CalendarDate) {
+            eventSource = event.source
+            eventId = event.id
             self.today = today
             validation = ReferralValidator.validate(event.data, today: today)
             memberKeys = (try? validation.get())?.members.map(\.childKey) ?? []
+        }
+
+        func holds(for event: CloudEvent, on day: CalendarDate) -> Bool {
+            eventSource == event.source && eventId == event.id && today == day
         }
     }
 
@@ -95,7 +104,11 @@ public struct ReferralDesk: Sendable {
         let now = clock.now()
         let today = CalendarDate(now, in: Self.timeZone)
         let prepared = submissions.map { submission in
-            if let prepared = submission.prepared, prepared.today == today { prepared } else { Prepared(submission.event, today: today) }
+            if let prepared = submission.prepared, prepared.holds(for: submission.event, on: today) {
+                prepared
+            } else {
+                Prepared(submission.event, today: today)
+            }
         }
         let validations = prepared.map(\.validation)
         var valid: [(index: Int, referral: ValidReferral)] = []
