@@ -23,6 +23,10 @@ public final class EventConsumerService: Service, Sendable {
     let producer: KafkaProducer
     let database: Database
     let handler: any EventHandler
+    /// The handler's `handledTypes` and `ignoredTypes`, read once: handlers compute them as
+    /// properties, and every message is checked against them, a batch's on the hot path.
+    let handledTypes: Set<EventType>
+    let ignoredTypes: Set<EventType>
     let logger: Logger
     /// How often an unexpected (neither transient nor permanent) handler error is retried
     /// before the event is dead-lettered, so that a bug cannot stall a partition forever.
@@ -39,6 +43,8 @@ public final class EventConsumerService: Service, Sendable {
         self.producer = producer
         self.database = database
         self.handler = handler
+        self.handledTypes = handler.handledTypes
+        self.ignoredTypes = handler.ignoredTypes
         self.logger = logger
         self.maximumUnexpectedFailures = maximumUnexpectedFailures
         self.batchSize = max(1, batchSize)
@@ -84,12 +90,12 @@ public final class EventConsumerService: Service, Sendable {
         var event: Result<CloudEvent, EnvelopeError>
         var prepared: (any Sendable)?
 
-        init(_ message: KafkaMessage, for handler: any EventHandler) {
+        init(_ message: KafkaMessage, for handler: any EventHandler, handling handledTypes: Set<EventType>) {
             self.message = message
             self.event = Result { () throws(EnvelopeError) in
                 try CloudEvent.decode(value: message.value, headers: message.headers.map { ($0.name, $0.value) })
             }
-            if case .success(let event) = event, handler.handledTypes.contains(EventType(rawValue: event.type)) {
+            if case .success(let event) = event, handledTypes.contains(EventType(rawValue: event.type)) {
                 prepared = handler.prepare(event)
             }
         }
@@ -99,9 +105,9 @@ public final class EventConsumerService: Service, Sendable {
     /// thread pool (``offload(_:)``) while the previous batch's transaction runs.
     private func fetch() async throws -> [Fetched] {
         let messages = try await consumer.nextBatch(maximum: batchSize)
-        let handler = self.handler
-        guard messages.count > 1 else { return messages.map { Fetched($0, for: handler) } }
-        return try await offload { messages.map { Fetched($0, for: handler) } }
+        let (handler, handledTypes) = (self.handler, self.handledTypes)
+        guard messages.count > 1 else { return messages.map { Fetched($0, for: handler, handling: handledTypes) } }
+        return try await offload { messages.map { Fetched($0, for: handler, handling: handledTypes) } }
     }
 
     /// How long one transaction may take before it is given up as hung and tried again. The
@@ -137,7 +143,7 @@ public final class EventConsumerService: Service, Sendable {
         for fetched in batch {
             guard case .success(let event) = fetched.event else { return nil }
             let type = EventType(rawValue: event.type)
-            guard handler.handledTypes.contains(type) || handler.ignoredTypes.contains(type) else { return nil }
+            guard handledTypes.contains(type) || ignoredTypes.contains(type) else { return nil }
             events.append((event, fetched.prepared))
         }
         let started = ContinuousClock.now
@@ -164,7 +170,7 @@ public final class EventConsumerService: Service, Sendable {
         on connection: PostgresConnection, logger: Logger
     ) async throws -> [Outcome] {
         var outcomes = [Outcome](repeating: .ignored, count: events.count)
-        let handled = events.indices.filter { !handler.ignoredTypes.contains(EventType(rawValue: events[$0].event.type)) }
+        let handled = events.indices.filter { !ignoredTypes.contains(EventType(rawValue: events[$0].event.type)) }
         let claims = try await Inbox.claim(
             handled.map { InboxKey(source: events[$0].event.source, id: events[$0].event.id, type: events[$0].event.type) },
             on: connection, logger: logger)
@@ -219,8 +225,8 @@ public final class EventConsumerService: Service, Sendable {
             return .deadLettered
         }
         let type = EventType(rawValue: event.type)
-        if handler.ignoredTypes.contains(type) { return .ignored }
-        guard handler.handledTypes.contains(type) else {
+        if ignoredTypes.contains(type) { return .ignored }
+        guard handledTypes.contains(type) else {
             try await deadLetter(
                 message, reason: EnvelopeError.Reason.unknownType.rawValue,
                 detail: "\(service) does not know the event type \(event.type.prefix(200))")

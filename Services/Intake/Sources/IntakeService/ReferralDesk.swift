@@ -60,8 +60,8 @@ public struct ReferralDesk: Sendable {
 
     /// A referral's validation and its members' child keys: the desk's work that needs no
     /// database, done when the consumer fetched the event (``IntakeEventHandler``), outside
-    /// the batch's transaction. It holds for the day it was checked on (a birth date in the
-    /// future, a court order that has ended); on another day the desk checks again.
+    /// the batch's transaction. It holds for its own event and the day it was checked on (a
+    /// birth date after today is refused); otherwise the desk checks again.
     public struct Prepared: Sendable {
         /// The event it was made from (CloudEvent `source` and `id`): a preparation is used
         /// for that event only.
