@@ -32,6 +32,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.90.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+        .package(url: "https://github.com/apple/swift-algorithms.git", from: "1.2.1"),
     ],
     targets: [
         // MARK: Shared platform
@@ -93,6 +94,7 @@ let package = Package(
                 "SamenplanDomain", "SamenplanKafka", "SamenplanStorage", "SamenplanEventing",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -199,9 +201,11 @@ let package = Package(
             path: "Services/Notifications/Sources/notifications"
         ),
 
+        /// Reporting's rules without I/O: which figures may leave the organisation (disclosure control).
+        .target(name: "ReportingDomain", path: "Services/Reporting/Sources/ReportingDomain"),
         .target(
             name: "ReportingService",
-            dependencies: ["SamenplanServer"],
+            dependencies: ["SamenplanServer", "ReportingDomain"],
             path: "Services/Reporting/Sources/ReportingService",
             resources: [.copy("Migrations")]
         ),
@@ -227,8 +231,9 @@ let package = Package(
             name: "DomainTests",
             dependencies: [
                 "SamenplanDomain", "IntakeService", "PlanningService", "VolunteersDomain", "NotificationsDomain",
-                "ReportingService", "SamenplanLoad",
+                "ReportingService", "ReportingDomain", "SamenplanLoad",
                 .product(name: "PropertyBased", package: "swift-property-based"),
+                .product(name: "Algorithms", package: "swift-algorithms"),
             ],
             path: "Tests/DomainTests"
         ),
@@ -238,6 +243,7 @@ let package = Package(
                 "SamenplanTesting", "SamenplanServer", "SamenplanKafka", "SamenplanStorage", "SamenplanEventing",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "JWTKit", package: "jwt-kit"),
             ],
             path: "Tests/PlatformTests"
         ),
@@ -251,6 +257,7 @@ let package = Package(
                 // the forged bearer tokens it expects every service to refuse.
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Algorithms", package: "swift-algorithms"),
             ],
             path: "Tests/ServiceTests"
         ),

@@ -184,8 +184,18 @@ def check_database_outage(token: str) -> None:
     FIGURES.append(("outage to all ready again", f"{time.monotonic() - stopped:.1f} s"))
 
 
-def check_sigkill_midway() -> None:
+def serve_area(area: str, token: str) -> None:
+    """Adds an area to the ones intake serves (PUT /v1/areas/{area}): a referral elsewhere is rejected."""
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{PORTS['intake']}/v1/areas/{area}", data=json.dumps({"team": "team-acceptance"}).encode(),
+        method="PUT", headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        check(response.status == 200, f"intake serves area {area}")
+
+
+def check_sigkill_midway(token: str) -> None:
     log("4. 1,000 referrals while intake is killed with SIGKILL and restarted")
+    serve_area("kill-test", token)
     events = [referral(f"ACC-KILL-{n:04d}", "kill-test", f"Kind{n:04d}", "2014-06-01") for n in range(1000)]
     started = time.monotonic()
     publish(events[:500])
@@ -253,7 +263,7 @@ def main() -> int:
         token = (LOCAL / "admin-token").read_text().strip()
         check_referral_end_to_end(token)
         check_database_outage(token)
-        check_sigkill_midway()
+        check_sigkill_midway(token)
         check_load(token)
         check_sigterm()
     except Exception as error:  # a crash of the checks is a failure, reported as such

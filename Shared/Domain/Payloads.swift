@@ -53,6 +53,22 @@ public struct ReferralAccepted: Codable, Sendable, Hashable {
     }
 }
 
+/// `nl.samenplan.referral.accepted.v1` on `samenplan.answers.v1`: what the integrator that
+/// sent a referral learns of it, that it was accepted, and nothing of the case it went to or
+/// whether the family was known (issue 18, finding 1). The suite's own `ReferralAccepted` on
+/// `samenplan.intake.v1` carries the case.
+public struct ReferralAnswer: Codable, Sendable, Hashable {
+    public var eventSource: String
+    public var eventId: String
+    public var referralId: String
+
+    public init(eventSource: String, eventId: String, referralId: String) {
+        self.eventSource = eventSource
+        self.eventId = eventId
+        self.referralId = referralId
+    }
+}
+
 /// `nl.samenplan.case.opened.v1`: intake opened a case for a family.
 public struct CaseOpened: Codable, Sendable, Hashable {
     public var caseId: UUID
@@ -514,6 +530,13 @@ public struct VolunteerAssignmentChanged: Codable, Sendable, Hashable {
 /// joined the registry or their status changed (`reason` says why when the service changed
 /// it itself, for example `certificate-expired`). Ids and codes only: the volunteer's name
 /// and contact details stay in the volunteers service.
+///
+/// `at` is when the status took effect, which can lie before an earlier event's `at` (a
+/// volunteer registered today with a certificate that ran out last month is paused as of
+/// that day). Which status is current is decided by `sequence`, the registry's count of the
+/// volunteer's status records (1 when registered, one more with each change): the current
+/// status is the one with the highest sequence, whatever order or `at` the events carry.
+/// Events from before `sequence` existed lack it and rank below every event that has it.
 public struct VolunteerChanged: Codable, Sendable, Hashable {
     public var volunteerId: String
     public var status: String
@@ -521,15 +544,28 @@ public struct VolunteerChanged: Codable, Sendable, Hashable {
     public var guideId: String?
     public var reason: String?
     public var at: Date
+    public var sequence: Int?
 
-    public init(volunteerId: String, status: String, areas: [String], guideId: String?, reason: String?, at: Date) {
+    public init(
+        volunteerId: String, status: String, areas: [String], guideId: String?, reason: String?, at: Date, sequence: Int? = nil
+    ) {
         self.volunteerId = volunteerId
         self.status = status
         self.areas = areas
         self.guideId = guideId
         self.reason = reason
         self.at = at
+        self.sequence = sequence
     }
+
+    /// Whether this record of the volunteer's status comes after `other` in the registry.
+    public func supersedes(_ other: VolunteerChanged) -> Bool {
+        VolunteerChanged.rank(sequence: sequence, at: at) > VolunteerChanged.rank(sequence: other.sequence, at: other.at)
+    }
+
+    /// The order of status records: the sequence first (none ranks lowest), then `at` for
+    /// events that carry no sequence.
+    public static func rank(sequence: Int?, at: Date) -> (Int, Date) { (sequence ?? 0, at) }
 }
 
 /// `nl.samenplan.volunteer-certificate.expiring.v1`: the volunteer's certificate of

@@ -7,6 +7,10 @@ public enum Topic {
     public static let planning = "samenplan.planning.v1"
     public static let volunteers = "samenplan.volunteers.v1"
     public static let notifications = "samenplan.notifications.v1"
+    /// The integrators' own topic: intake's answer to each referral and signal they sent
+    /// (accepted or rejected), ids and codes only, never a case id or whether the family was
+    /// known already. The suite's topics are internal; integrators read only this one.
+    public static let answers = "samenplan.answers.v1"
 
     /// Where a service puts what it can never process: `samenplan.<service>.dlq`.
     public static func deadLetter(service: String) -> String { "samenplan.\(service).dlq" }
@@ -15,7 +19,7 @@ public enum Topic {
 
     /// Every topic of the suite, dead-letter topics included.
     public static let all: [String] =
-        [referrals, signals, intake, planning, volunteers, notifications]
+        [referrals, signals, intake, planning, volunteers, notifications, answers]
         + serviceNames.map { deadLetter(service: $0) }
 }
 

@@ -43,6 +43,8 @@ public struct ServiceConfiguration: Sendable {
     public var logLevel: Logger.Level
     public var jwtSecret: String
     public var jwtIssuer: String
+    public var tokenPolicy: TokenPolicy
+    public var http: HTTPLimits
     /// The rest of the environment, for service-specific variables.
     public var environment: [String: String]
 
@@ -56,11 +58,16 @@ public struct ServiceConfiguration: Sendable {
         ConfigVariable("LOG_LEVEL", default: "info", "trace, debug, info, notice, warning, error or critical"),
         ConfigVariable("JWT_SECRET", "HMAC-SHA256 key (at least 32 characters) that bearer tokens are signed with"),
         ConfigVariable("JWT_ISSUER", default: "samenplan", "the `iss` every accepted token must carry"),
+        ConfigVariable("HTTP_IDLE_TIMEOUT_SECONDS", default: "30", "a connection that has not sent a whole request head within this many seconds (1–600), or is idle that long between requests, is closed"),
+        ConfigVariable("HTTP_MAX_CONNECTIONS", default: "512", "open HTTP connections a service accepts at once (1–100000); past that new ones wait in the listen backlog"),
+        ConfigVariable("JWT_MAX_LIFETIME_SECONDS", default: "86400", "the longest a token may be valid from its `iat` (60–2592000); longer-lived tokens are refused"),
+        ConfigVariable("JWT_CLOCK_SKEW_SECONDS", default: "60", "how far a token's `iat` and `nbf` may lie in the future (0–600), for clocks that differ a little"),
     ]
 
     /// Variables only one service reads. Listed here, beside the common ones, so the README
     /// table and the docker-compose check know every variable of the suite.
     public static let serviceVariables: [ConfigVariable] = [
+        ConfigVariable("INTAKE_AREAS", "intake: the areas Samenplan serves besides those registered (PUT /v1/areas/{area}, or with a manager), as area[:team],…; a referral to any other area is rejected"),
         ConfigVariable("INTAKE_COURT_ORDER_NOTICE_MONTHS", default: "3", "intake: months before a court order ends that its family manager is warned (nl.samenplan.court-order.ending.v1)"),
         ConfigVariable("PLANNING_EVALUATION_DUE_WEEKS", default: "6", "planning: weeks after the last evaluation (or the start of support) that the next is due (nl.samenplan.evaluation.due.v1)"),
         ConfigVariable("PLANNING_EVALUATION_OVERDUE_WEEKS", default: "8", "planning: weeks after the last evaluation that it is overdue and the team lead is told (nl.samenplan.evaluation.overdue.v1)"),
@@ -143,6 +150,22 @@ public struct ServiceConfiguration: Sendable {
             throw ConfigurationError(variable: "JWT_SECRET", problem: "must be at least 32 characters")
         }
 
+        func seconds(_ name: String, default value: Int, range: ClosedRange<Int>) throws(ConfigurationError) -> TimeInterval {
+            guard let text = environment[name], !text.isEmpty else { return TimeInterval(value) }
+            guard let number = Int(text), range.contains(number) else {
+                throw ConfigurationError(
+                    variable: name, problem: "must be a whole number from \(range.lowerBound) to \(range.upperBound), got \(text)")
+            }
+            return TimeInterval(number)
+        }
+        let tokenPolicy = TokenPolicy(
+            clockSkew: try seconds("JWT_CLOCK_SKEW_SECONDS", default: 60, range: 0...600),
+            maxLifetime: try seconds("JWT_MAX_LIFETIME_SECONDS", default: 86_400, range: 60...2_592_000))
+
+        let http = HTTPLimits(
+            idleTimeoutSeconds: Int(try seconds("HTTP_IDLE_TIMEOUT_SECONDS", default: 30, range: 1...600)),
+            maxConnections: Int(try seconds("HTTP_MAX_CONNECTIONS", default: 512, range: 1...100_000)))
+
         return ServiceConfiguration(
             service: service,
             databaseURL: databaseURL,
@@ -153,6 +176,8 @@ public struct ServiceConfiguration: Sendable {
             logLevel: level,
             jwtSecret: secret,
             jwtIssuer: environment["JWT_ISSUER"].flatMap { $0.isEmpty ? nil : $0 } ?? "samenplan",
+            tokenPolicy: tokenPolicy,
+            http: http,
             environment: environment)
     }
 
@@ -186,5 +211,18 @@ public struct ServiceConfiguration: Sendable {
             throw ConfigurationError(variable: name, problem: "must be a whole number in \(range), got \(text)")
         }
         return value
+    }
+}
+
+/// How much of the HTTP server one client may hold (issue 18, finding 9).
+public struct HTTPLimits: Sendable, Hashable {
+    /// Seconds before a connection without a whole request head, or idle between requests, is closed.
+    public var idleTimeoutSeconds: Int
+    /// Connections accepted at once.
+    public var maxConnections: Int
+
+    public init(idleTimeoutSeconds: Int = 30, maxConnections: Int = 512) {
+        self.idleTimeoutSeconds = idleTimeoutSeconds
+        self.maxConnections = maxConnections
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOPosix
 import PostgresNIO
@@ -105,7 +106,7 @@ public enum ServiceRuntime {
         producerProperties["message.timeout.ms"] = producerProperties["message.timeout.ms"] ?? "30000"
         let producer = try KafkaProducer(properties: producerProperties, logger: logger)
         let migrator = Migrator(runner: MigrationRunner(database: database, serviceMigrations: definition.migrations), logger: logger)
-        let tokens = await TokenAuthority(secret: configuration.jwtSecret, issuer: configuration.jwtIssuer)
+        let tokens = await TokenAuthority(secret: configuration.jwtSecret, issuer: configuration.jwtIssuer, policy: configuration.tokenPolicy)
         let environment = ServiceEnvironment(
             configuration: configuration, database: database, producer: producer, tokens: tokens, logger: logger,
             migrator: migrator, clock: clock)
@@ -177,10 +178,15 @@ public enum ServiceRuntime {
         // Last, so it wraps only the not-found responder: a known path with another method is a 405.
         router.add(middleware: MethodNotAllowedMiddleware(routesOf: router))
 
+        // Slow clients are cut off (issue 18, finding 9): a connection that has not sent a
+        // whole request head within the idle timeout, or waits that long between requests, is
+        // closed; past the connection limit the server stops accepting until one closes.
         return Application(
             router: router,
+            server: .http1(configuration: .init(idleTimeout: .seconds(Int64(configuration.http.idleTimeoutSeconds)))),
             configuration: .init(
-                address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: definition.name),
+                address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: definition.name,
+                availableConnectionsDelegate: MaximumAvailableConnections(configuration.http.maxConnections, logger: logger)),
             services: services,
             logger: logger)
     }

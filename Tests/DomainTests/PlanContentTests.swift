@@ -55,6 +55,16 @@ struct PlanContentTests {
         #expect(plan.problems().map(\.rule) == ["too-long"])
     }
 
+    /// Issue 18, finding 10: a plan with 400,000 concerns was accepted.
+    @Test("lists have limits")
+    func listLimits() {
+        let many = Array(repeating: "Zorg", count: PlanContent.maxItems + 1)
+        let plan = PlanContent(currentSituation: "x", concerns: many, strengths: many)
+        #expect(plan.problems().map(\.pointer) == ["/concerns", "/strengths"])
+        #expect(plan.problems().allSatisfy { $0.rule == "max-items" })
+        #expect(PlanContent(currentSituation: "x", concerns: Array(many.dropFirst())).problems().isEmpty)
+    }
+
     @Test("goal changes between the plan in effect and a new version")
     func goalChanges() {
         var kept = goal

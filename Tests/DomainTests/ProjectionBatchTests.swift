@@ -1,3 +1,4 @@
+import Algorithms
 import Foundation
 import SamenplanDomain
 import SamenplanEventing
@@ -110,6 +111,43 @@ struct ProjectionBatchTests {
         #expect(batch.helpRequests[request]?.matchedAt == Self.at("2026-11-01T10:00:00Z"))
         #expect(batch.helpRequests[request]?.raisedAt == Self.at("2026-10-25T10:00:00Z"))
         #expect(batch.assignments.count == 2)
+    }
+
+    /// Issue 17: a volunteer registered today whose certificate ran out last month is paused
+    /// as of last month. The pause comes second in the registry, so it is the status, although
+    /// its `at` is the earlier one.
+    @Test func aStatusThatTookEffectBeforeTheRegistrationStillComesAfterIt() throws {
+        var batch = ProjectionBatch()
+        try batch.add(Self.event(.volunteerRegistered, VolunteerChanged(
+            volunteerId: "v-2", status: "active", areas: ["goes"], guideId: nil, reason: nil, at: Self.at("2026-12-06T10:00:00Z"),
+            sequence: 1)))
+        try batch.add(Self.event(.volunteerStatusChanged, VolunteerChanged(
+            volunteerId: "v-2", status: "paused", areas: ["goes"], guideId: nil, reason: "certificate-expired",
+            at: Self.at("2026-11-01T00:00:00Z"), sequence: 2)))
+        #expect(batch.volunteers["v-2"]?.status == "paused")
+    }
+
+    /// The registry's rule, as a property: whatever order the events arrive in and whatever
+    /// their `at`, the projection keeps the status with the highest sequence. Every order of
+    /// up to five records, on seeded draws (the seed is the test's argument).
+    @Test(arguments: [1, 7, 99, 20_261_206] as [UInt64])
+    func aVolunteersStatusIsTheRegistrysInEveryOrder(seed: UInt64) throws {
+        var random = SplitMix64(seed: seed)
+        let statuses = ["applicant", "active", "paused", "stopped"]
+        let base = Self.at("2026-11-01T00:00:00Z")
+        for round in 0..<40 {
+            let records = (1...(random.next(upTo: 5) + 1)).map { sequence in
+                VolunteerChanged(
+                    volunteerId: "v", status: statuses[random.next(upTo: statuses.count)], areas: ["goes"], guideId: nil, reason: nil,
+                    at: base.addingTimeInterval(Double(random.next(upTo: 120) - 60) * 86_400), sequence: sequence)
+            }
+            let registry = records.max { $0.sequence! < $1.sequence! }!.status
+            for order in records.permutations() {
+                var batch = ProjectionBatch()
+                for record in order { try batch.add(Self.event(.volunteerStatusChanged, record)) }
+                #expect(batch.volunteers["v"]?.status == registry, "seed \(seed), round \(round): \(order.map { ($0.sequence!, $0.status) })")
+            }
+        }
     }
 
     @Test func aDayThatIsNoCalendarDayBreaksTheSchema() throws {

@@ -113,7 +113,7 @@ struct KafkaClientTests {
         #expect(refused.allSatisfy { if case .failure = $0 { true } else { false } })
 
         let consumer = try makeConsumer(cluster, group: unique("group"), topics: [topic])
-        let received = try await collect(consumer, count: 200, within: .seconds(30))
+        let received = try await collect(consumer, count: 200, within: .seconds(120))
         await consumer.close()
         #expect(received.map { text($0.value) } == (0..<200).map { "\($0)" })
         #expect(received.map(\.offset) == (0..<200).map { Int64($0) })

@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import Hummingbird
 import HummingbirdTesting
 import SamenplanDomain
@@ -25,6 +26,31 @@ import Testing
 
     func json(_ response: TestResponse) throws -> JSON {
         try JSONCoding.decoder.decode(JSON.self, from: Data(buffer: response.body))
+    }
+
+    /// Issue 18, finding 9: 250 connections trickling headers stayed open for 60 s. Now a
+    /// connection that has not sent a whole request head within HTTP_IDLE_TIMEOUT_SECONDS is
+    /// closed by the server, while one that asks in time is answered.
+    @Test func aSlowClientIsCutOff() async throws {
+        try await TestEnvironment.with { environment in
+            let app = try await ServiceRuntime.buildApplication(
+                Self.definition, configuration: try environment.configuration(for: "volunteers", extra: ["HTTP_IDLE_TIMEOUT_SECONDS": "1"]))
+            try await app.test(.live) { client in
+                let port = try #require(client.port)
+                let slow = try RawConnection(port: port)
+                defer { slow.close() }
+                try slow.send("GET /health/live HTTP/1.1\r\nHost: localhost\r\nX-Slow: ")
+                // The server closes it: a read ends (0 bytes) within a few seconds, not 60.
+                let started = ContinuousClock.now
+                #expect(slow.waitForClose(seconds: 10), "the half-sent request was still open after 10 s")
+                #expect(ContinuousClock.now - started < .seconds(9))
+                // A client that sends its request in time is answered.
+                let prompt = try RawConnection(port: port)
+                defer { prompt.close() }
+                try prompt.send("GET /health/live HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+                #expect(prompt.readAll(seconds: 10).hasPrefix("HTTP/1.1 200"))
+            }
+        }
     }
 
     @Test func readyWhenDatabaseMigrationsAndKafkaAnswer() async throws {
@@ -159,4 +185,56 @@ extension Data {
         base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
             .replacingOccurrences(of: "=", with: "")
     }
+}
+
+/// A plain TCP connection to a loopback port, for talking HTTP badly on purpose.
+final class RawConnection {
+    let socket: Int32
+
+    init(port: Int) throws {
+        socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { throw RawConnectionFailed() }
+    }
+
+    struct RawConnectionFailed: Error {}
+
+    func send(_ text: String) throws {
+        let bytes = Array(text.utf8)
+        guard Glibc.send(socket, bytes, bytes.count, Int32(MSG_NOSIGNAL)) == bytes.count else { throw RawConnectionFailed() }
+    }
+
+    /// Waits for the peer to close (a read of 0 bytes, or a reset); false if it stays open.
+    func waitForClose(seconds: Int) -> Bool {
+        var timeout = timeval(tv_sec: seconds, tv_usec: 0)
+        setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = recv(socket, &buffer, buffer.count, 0)
+            if count == 0 { return true }
+            if count < 0 { return errno == ECONNRESET }
+        }
+    }
+
+    /// Everything the peer sends until it closes or `seconds` pass.
+    func readAll(seconds: Int) -> String {
+        var timeout = timeval(tv_sec: seconds, tv_usec: 0)
+        setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = recv(socket, &buffer, buffer.count, 0)
+            if count <= 0 { break }
+            received += buffer[0..<count]
+        }
+        return String(decoding: received, as: UTF8.self)
+    }
+
+    func close() { Glibc.close(socket) }
 }

@@ -345,6 +345,32 @@ enum AccessMatrix {
             service: .intake, method: .get, path: "/v1/managers", scope: .none, familyData: false,
             allowed: [.teamLead: .filtered, .admin: .both], succeeds: [.ok]
         ) { _ in Call(query: "limit=200") },
+        // The areas Samenplan serves (issue 18, finding 4): staff who plan read them, an admin
+        // manages them.
+        Endpoint(
+            service: .intake, method: .get, path: "/v1/areas", scope: .none, familyData: false,
+            allowed: [.teamLead: .both, .analyst: .both, .admin: .both], succeeds: [.ok]
+        ) { _ in Call() },
+        Endpoint(
+            service: .intake, method: .put, path: "/v1/areas/{area}", scope: .none, familyData: false,
+            allowed: [.admin: .both], succeeds: [.ok]
+        ) { _ in Call(path: ["area": AccessMatrix.areaA], json: ["team": "team-matrix"]) },
+        // The people joining referrals proposed (issue 18, finding 1): whoever may see the case.
+        Endpoint(
+            service: .intake, method: .get, path: "/v1/cases/{id}/member-proposals", scope: .family, familyData: true,
+            allowed: caseReaders, succeeds: [.ok]
+        ) { cell in Call(path: ["id": cell.family.support.lowercased], auditCase: cell.family.support) },
+        // Deciding needs a proposal; the matrix's families have none, so an allowed caller is
+        // told so (404, after an `allowed` audit line, which a refused caller never gets). The
+        // decision itself is IntegratorProbeTests'.
+        Endpoint(
+            service: .intake, method: .post, path: "/v1/cases/{id}/member-proposals/{proposal}", scope: .family, familyData: true,
+            allowed: caseReaders, succeeds: [.notFound]
+        ) { cell in
+            Call(
+                path: ["id": cell.family.support.lowercased, "proposal": UUID().uuidString.lowercased()],
+                json: ["decision": "confirm"], auditCase: cell.family.support)
+        },
         Endpoint(
             service: .intake, method: .get, path: "/v1/areas/{area}/queue", scope: .area, familyData: false,
             allowed: [.teamLead: .own(otherGets: .forbidden), .admin: .both], succeeds: [.ok]

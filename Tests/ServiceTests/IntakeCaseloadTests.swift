@@ -230,7 +230,7 @@ import Testing
     @Test func aPreparationHoldsForItsOwnEventOnItsOwnDay() async throws {
         let clock = ManualWallClock(Timestamp.parse("2026-11-23T22:59:00Z")!)
         try await withIntake(clock: clock) { environment, _ in
-            let desk = ReferralDesk(clock: clock)
+            let desk = ReferralDesk(clock: clock, servedAreas: ["veere": "veere"])
             let event = referralEvent(referralId: "PREP-1", area: "veere", childBirthDate: "2026-11-24")
             let prepared = desk.prepare(event)
             let intakeURL = try DatabaseURL(environment.databaseURL(for: "intake"))

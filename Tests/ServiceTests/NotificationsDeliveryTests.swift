@@ -126,6 +126,60 @@ import Testing
         }
     }
 
+    /// Issue 18, finding 3: a volunteer coordinator registered a volunteer under a team
+    /// lead's id, and the team lead became an inactive volunteer of another area and stopped
+    /// hearing of queued cases. Now the volunteers service's events change volunteers only.
+    /// Issue 17: a volunteer's recipient follows the registry's sequence, not the order of arrival.
+    @Test func aVolunteerUnderAStaffIdTakesNothingOver() async throws {
+        try await withNotifications(clock: SystemWallClock()) { environment, client in
+            let admin = try await environment.token(role: .admin)
+            let lead = try await call(
+                client, .put, "/v1/recipients/tl-9", admin,
+                ["role": "team-lead", "areas": ["borsele"], "preferences": ["urgent": ["in-app"], "normal": ["in-app"]]])
+            #expect(lead.status == .ok)
+            func volunteer(_ id: String, _ status: String, _ areas: [String], sequence: Int) throws -> CloudEvent {
+                try CloudEvent(
+                    source: EventSource.service("volunteers"), type: sequence == 1 ? .volunteerRegistered : .volunteerStatusChanged,
+                    subject: id,
+                    payload: VolunteerChanged(
+                        volunteerId: id, status: status, areas: areas, guideId: nil, reason: nil, at: Date(), sequence: sequence))
+            }
+            // The takeover attempt, and a real volunteer whose events arrive in the wrong order.
+            let events = [
+                try volunteer("tl-9", "stopped", ["goes"], sequence: 1),
+                try volunteer("vol-9", "stopped", ["goes"], sequence: 2),
+                try volunteer("vol-9", "active", ["goes"], sequence: 1),
+            ]
+            try await environment.withProducer { producer in
+                for event in events { try await producer.send(topic: Topic.volunteers, key: Array("k".utf8), value: try event.structuredBytes()) }
+            }
+            let queued = try await publish(environment, .caseQueued, overriding: ["area": "borsele"])
+            #expect(try await eventually(timeout: .seconds(60)) {
+                let delivered = try await environment.withAdminClient { client in
+                    try await client.count(
+                        "SELECT count(*) FROM notifications.deliveries WHERE event_id = \(queued.id) AND recipient_id = 'tl-9'")
+                }
+                // Every volunteer event handled, so the order they came in has had its effect.
+                let handled = try await environment.withAdminClient { client in
+                    try await client.count(
+                        "SELECT count(*) FROM notifications.inbox WHERE event_id = ANY(\(events.map(\.id))::text[])")
+                }
+                return delivered == 1 && handled == events.count
+            })
+            let after = try decoded(try await call(client, .get, "/v1/recipients/tl-9", admin))
+            #expect(after["role"] == "team-lead" && after["areas"] == ["borsele"])
+            let active = try await environment.withAdminClient { client in
+                try await client.count("SELECT count(*) FROM notifications.recipients WHERE id = 'tl-9' AND active")
+            }
+            #expect(active == 1)
+            // The volunteer's status is the registry's last (sequence 2: stopped), though it came first.
+            let volunteerActive = try await environment.withAdminClient { client in
+                try await client.count("SELECT count(*) FROM notifications.recipients WHERE id = 'vol-9' AND active")
+            }
+            #expect(volunteerActive == 0)
+        }
+    }
+
     @Test func mailWaitsOutQuietHoursAndTheDigestBundlesTheDay() async throws {
         let clock = ManualWallClock(Self.lateEvening)
         try await SMTPTestServer.run { smtp in

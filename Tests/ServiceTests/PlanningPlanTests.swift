@@ -94,6 +94,11 @@ import Testing
                 let otherLead = try await environment.token(role: .teamLead, subject: "tl-goes", areas: ["goes"])
                 #expect(try await opened.call(.post, "/plan/versions/2/decision", otherLead, ["decision": "approve"]).status == .notFound)
                 #expect(try await opened.call(.post, "/plan/versions/2/decision", lead, ["decision": "send-back"]).status == .badRequest)
+                // A version number past PostgreSQL's integer is a 400, not a 500 (issue 18, finding 6).
+                let huge = try await opened.call(.post, "/plan/versions/2147483648/decision", lead, ["decision": "approve"])
+                #expect(huge.status == .badRequest)
+                #expect(try await opened.call(.get, "/plan/versions/2147483648", lead).status == .badRequest)
+                #expect(try await opened.call(.get, "/plan/versions/-1", lead).status == .badRequest)
                 // Version 1 is no longer the latest.
                 #expect(try await opened.call(.post, "/plan/versions/1/decision", lead, ["decision": "approve"]).status == .conflict)
                 let approved = try await opened.call(.post, "/plan/versions/2/decision", lead, ["decision": "approve", "comment": "Goed"])

@@ -171,9 +171,13 @@ import VolunteersService
             #expect(seenByManager["checkIns"]?.arrayValue?.first?["notes"]?.stringValue == checkIn["notes"]?.stringValue)
 
             // Hours by the volunteer, in quarter hours.
-            #expect(try await desk.call(.post, "/v1/assignments/\(assignmentId)/hours", bert, ["workedOn": "2026-11-22", "hours": .number(2.5)]).status == .created)
-            #expect(try await desk.call(.post, "/v1/assignments/\(assignmentId)/hours", bert, ["workedOn": "2026-11-22", "hours": .number(0.3)]).status == .badRequest)
-            #expect(try await desk.call(.post, "/v1/assignments/\(assignmentId)/hours", anna, ["workedOn": "2026-11-22", "hours": 1]).status == .notFound)
+            #expect(try await desk.call(.post, "/v1/assignments/\(assignmentId)/hours", bert, ["workedOn": "2026-11-23", "hours": .number(2.5)]).status == .created)
+            #expect(try await desk.call(.post, "/v1/assignments/\(assignmentId)/hours", bert, ["workedOn": "2026-11-23", "hours": .number(0.3)]).status == .badRequest)
+            #expect(try await desk.call(.post, "/v1/assignments/\(assignmentId)/hours", anna, ["workedOn": "2026-11-23", "hours": 1]).status == .notFound)
+            // Not from before the assignment started (issue 18, finding 10: 1900-01-01 was accepted).
+            let ancient = try await desk.call(.post, "/v1/assignments/\(assignmentId)/hours", bert, ["workedOn": "1900-01-01", "hours": 1])
+            #expect(ancient.status == .badRequest)
+            #expect(try desk.json(ancient)["problems"]?.arrayValue?.first?["rule"] == "before-start")
             #expect(try desk.json(try await desk.call(.get, "/v1/assignments/\(assignmentId)", bert))["hoursLogged"]?.numberValue == 2.5)
 
             // A concern reaches the manager through an event at once; its text stays here.
@@ -225,10 +229,11 @@ import VolunteersService
             }
 
             // Two entries, by the volunteer and by the coordinator; refused ones publish nothing.
-            let first = try await log(anna, "2026-11-21", 2.5)
+            // The assignment started today (2026-11-23): hours are logged from today on.
+            let first = try await log(anna, "2026-11-23", 2.5)
             #expect(first.status == .created)
             #expect(try await log(anna, "2026-11-24", 1).status == .badRequest)
-            #expect(try await log(manager, "2026-11-22", 1).status == .forbidden)
+            #expect(try await log(manager, "2026-11-23", 1).status == .forbidden)
             clock.set(Self.start.addingTimeInterval(3600))
             let second = try await log(desk.coordinator, "2026-11-23", 0.75)
             #expect(second.status == .created)
@@ -246,7 +251,7 @@ import VolunteersService
                 logged == [
                     VolunteerHoursLogged(
                         hoursId: ids[0], assignmentId: assignment, helpRequestId: helpRequest, caseId: caseId,
-                        volunteerId: "vol-anna", area: "borsele", workedOn: "2026-11-21", hours: 2.5, at: Self.start),
+                        volunteerId: "vol-anna", area: "borsele", workedOn: "2026-11-23", hours: 2.5, at: Self.start),
                     VolunteerHoursLogged(
                         hoursId: ids[1], assignmentId: assignment, helpRequestId: helpRequest, caseId: caseId,
                         volunteerId: "vol-anna", area: "borsele", workedOn: "2026-11-23", hours: 0.75,
@@ -498,6 +503,16 @@ private struct Desk: Sendable {
                     // The end comes back too: the goal no longer has a volunteer.
                     #expect(try await desk.call(.post, "/v1/assignments/\(assignmentId)/end", opened.manager, ["reason": "goal-reached"]).status == .ok)
                     #expect(try await eventually(timeout: .seconds(60)) { try await planningStatus() == "ended" })
+                    // Issue 18, finding 5: once the assignment has ended, the volunteer sees nothing
+                    // of the family: no first names (intake is not even asked) and no need.
+                    let afterwards = try desk.json(try await desk.call(.get, "/v1/assignments/\(assignmentId)", anna))
+                    #expect(afterwards["familyFirstNames"] == .null)
+                    #expect(afterwards["helpRequest"]?["need"] == nil && afterwards["helpRequest"]?["kind"] != nil)
+                    let namesRead = try await environment.withAdminClient { client in
+                        try await client.count(
+                            "SELECT count(*) FROM intake.audit_log WHERE resource_type = 'first-names' AND actor = 'volunteers'")
+                    }
+                    #expect(namesRead == 1)
                 }
             }
         }

@@ -18,6 +18,8 @@ public struct TestEnvironment: Sendable {
     public let logger: Logger
     public static let jwtSecret = "test-secret-test-secret-test-secret-0123"
     public static let webhookSecret = "webhook-secret-0123456789"
+    /// Every area a test refers a family to without registering a manager there first.
+    public static let testAreas = "borsele,goes,kapelle,veere,tholen,middelburg,noord,zuid"
 
     /// The admin connection tests use: `SAMENPLAN_TEST_ADMIN_URL`, or the local server that
     /// `scripts/test.sh` starts.
@@ -70,6 +72,8 @@ public struct TestEnvironment: Sendable {
             "LOG_LEVEL": logger.logLevel.rawValue,
             "NOTIFICATIONS_WEBHOOK_SECRET": Self.webhookSecret,
         ]
+        // The areas the tests refer families to (issue 18: intake serves a managed list).
+        if service == "intake" { environment["INTAKE_AREAS"] = Self.testAreas }
         environment.merge(extra) { _, new in new }
         return try ServiceConfiguration.load(service: service, defaultPort: 0, environment: environment)
     }

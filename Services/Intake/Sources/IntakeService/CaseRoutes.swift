@@ -183,8 +183,8 @@ enum CaseRoutes {
                 .ok, .object(["caseId": .string(caseId.uuidString.lowercased()), "firstNames": .array(names.map(JSON.string))]))
         }
 
-        /// What became of a referral, for the integrator that sent it: accepted (with its case),
-        /// or rejected (with every problem).
+        /// What became of a referral, for the integrator that sent it: accepted, or rejected
+        /// (with every problem). Never the case or whether the family was known.
         group.get("referrals") { request, context -> Response in
             let caller = try context.require(.integrator, .admin)
             let query = request.uri.queryParameters
@@ -199,18 +199,20 @@ enum CaseRoutes {
             }
             let accepted = try await database.client.query(
                 """
-                SELECT case_id, joined_existing_case, received_at FROM referrals
+                SELECT received_at, case_id, joined_existing_case FROM referrals
                 WHERE source = \(String(referralSource)) AND referral_id = \(String(referralId))
                 """, logger: context.logger
             ).collect()
+            // Accepted, and when: to an integrator not the case it went to, nor whether it
+            // joined one; an admin, who operates the suite, is told both.
             if let row = accepted.first {
-                let (caseId, joined, at) = try row.decode((UUID, Bool, Date).self)
-                return try IntakeRoutes.jsonResponse(
-                    .ok,
-                    .object([
-                        "status": .string("accepted"), "caseId": .string(caseId.uuidString.lowercased()),
-                        "joinedExistingCase": .bool(joined), "receivedAt": .string(Timestamp.format(at)),
-                    ]))
+                let (at, caseId, joined) = try row.decode((Date, UUID, Bool).self)
+                var body: [String: JSON] = ["status": .string("accepted"), "receivedAt": .string(Timestamp.format(at))]
+                if caller.role == .admin {
+                    body["caseId"] = .string(caseId.uuidString.lowercased())
+                    body["joinedExistingCase"] = .bool(joined)
+                }
+                return try IntakeRoutes.jsonResponse(.ok, .object(body))
             }
             let rejected = try await database.client.query(
                 """

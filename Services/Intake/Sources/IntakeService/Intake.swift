@@ -28,8 +28,9 @@ public enum Intake {
 
     static func desks(_ environment: ServiceEnvironment) throws -> (ReferralDesk, SignalDesk) {
         let months = try environment.configuration.integer("INTAKE_COURT_ORDER_NOTICE_MONTHS", default: 3, range: 0...24)
+        let areas = try Areas(configuration: environment.configuration.string("INTAKE_AREAS"))
         return (
-            ReferralDesk(clock: environment.clock, courtOrderNoticeMonths: months),
+            ReferralDesk(clock: environment.clock, courtOrderNoticeMonths: months, areas: areas),
             SignalDesk(clock: environment.clock)
         )
     }

@@ -50,14 +50,17 @@ enum IntakeRoutes {
                     detail: "\(problems.count) problem(s); correct them and send it again with a new event id.",
                     problems: problems.map { Problem.Item(rule: $0.rule, pointer: $0.pointer, detail: $0.detail) })
             }
-            var answer: [String: JSON] = ["id": .string(event.id), "source": .string(event.source)]
+            // What the sender learns is that its event was received and accepted: never the case
+            // it went to or whether the family was known already (issue 18, finding 1).
+            // An admin, who operates the suite, is told the case as well.
+            var answer: [String: JSON] = ["id": .string(event.id), "source": .string(event.source), "status": "accepted"]
             switch outcome {
-            case .accepted(let caseId, let joined):
+            case .accepted(let caseId, let joined) where caller.role == .admin:
                 answer["caseId"] = .string(caseId.uuidString.lowercased())
                 answer["joinedExistingCase"] = .bool(joined)
             case .alreadyReceived(let caseId):
-                answer["caseId"] = .string(caseId.uuidString.lowercased())
                 answer["duplicate"] = .bool(true)
+                if caller.role == .admin { answer["caseId"] = .string(caseId.uuidString.lowercased()) }
             default:
                 break
             }
@@ -69,7 +72,12 @@ enum IntakeRoutes {
             let manager = try await request.decode(as: ManagerRegistration.self, context: context)
             let problems = manager.problems
             guard problems.isEmpty else { throw Problem.badRequest("The manager is not valid.", problems: problems) }
-            let areas = manager.areas.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+            let areas = manager.areas.map(Areas.normalised)
+            if let bad = areas.firstIndex(where: { !Areas.isIdentifier($0) }) {
+                throw Problem.badRequest(
+                    "The manager is not valid.",
+                    problems: [.init(rule: "pattern", pointer: "/areas/\(bad)", detail: "an area: 1–64 of a-z, 0-9 and single hyphens")])
+            }
             if caller.role == .teamLead, !Set(areas).isSubset(of: caller.areas) {
                 throw Problem.forbidden("A team lead registers managers only for their own areas.")
             }
@@ -89,6 +97,9 @@ enum IntakeRoutes {
                         throw Problem.forbidden("A team lead changes only managers who work in their own areas.")
                     }
                 }
+                // A manager's areas are served from now on: an area new to the list joins it with
+                // the manager's team (an admin's decision, or a team lead's own areas).
+                try await Areas.register(areas, team: team, on: connection, logger: context.logger)
                 try await connection.query(
                     """
                     INSERT INTO managers (id, display_name, areas, max_caseload, team)
@@ -141,7 +152,9 @@ enum IntakeRoutes {
             return try jsonResponse(.ok, page.body(items: managers, last: managers.count == page.limit ? last : nil))
         }
 
+        desk.areas.addRoutes(to: group, environment: environment)
         CaseRoutes.add(to: group, environment: environment)
+        MemberProposals.add(to: group, environment: environment)
     }
 
     /// A resent copy of an event gets the answer the first copy got.

@@ -26,10 +26,18 @@ public struct ReferralDesk: Sendable {
 
     let clock: any WallClock
     let courtOrderNoticeMonths: Int
+    /// The areas Samenplan serves: a referral to another is rejected.
+    let areas: Areas
 
-    public init(clock: any WallClock = SystemWallClock(), courtOrderNoticeMonths: Int = 3) {
+    /// A desk that serves the areas intake's table lists and `servedAreas` (area: team).
+    public init(clock: any WallClock = SystemWallClock(), courtOrderNoticeMonths: Int = 3, servedAreas: [String: String] = [:]) {
+        self.init(clock: clock, courtOrderNoticeMonths: courtOrderNoticeMonths, areas: Areas(configured: servedAreas))
+    }
+
+    init(clock: any WallClock, courtOrderNoticeMonths: Int, areas: Areas) {
         self.clock = clock
         self.courtOrderNoticeMonths = courtOrderNoticeMonths
+        self.areas = areas
     }
 
     /// Who handed a referral in, for the audit log: the token's subject over HTTP, the
@@ -84,6 +92,29 @@ public struct ReferralDesk: Sendable {
         }
     }
 
+    /// Folds each valid referral's area to its identifier form (``Areas/normalised``) and
+    /// turns a referral to an area Samenplan does not serve into a rejection naming the areas
+    /// it does: one statement for the whole batch.
+    private func rejectUnknownAreas(
+        _ validations: inout [Result<ValidReferral, ReferralProblems>], in context: EventContext
+    ) async throws {
+        var asked = Set<String>()
+        for index in validations.indices {
+            guard case .success(var referral) = validations[index] else { continue }
+            referral.area = Areas.normalised(referral.area)
+            validations[index] = .success(referral)
+            asked.insert(referral.area)
+        }
+        guard !asked.isEmpty else { return }
+        let known = try await areas.known(asked, on: context.connection, logger: context.logger)
+        guard known.count < asked.count else { return }
+        let problem = try await areas.unknownAreaProblem(on: context.connection, logger: context.logger)
+        for index in validations.indices {
+            guard case .success(let referral) = validations[index], !known.contains(referral.area) else { continue }
+            validations[index] = .failure(ReferralProblems(problems: [problem], referralId: referral.referralId))
+        }
+    }
+
     public func prepare(_ event: CloudEvent) -> Prepared {
         Prepared(event, today: CalendarDate(clock.now(), in: Self.timeZone))
     }
@@ -110,7 +141,8 @@ public struct ReferralDesk: Sendable {
                 Prepared(submission.event, today: today)
             }
         }
-        let validations = prepared.map(\.validation)
+        var validations = prepared.map(\.validation)
+        try await rejectUnknownAreas(&validations, in: context)
         var valid: [(index: Int, referral: ValidReferral)] = []
         for (index, validation) in validations.enumerated() {
             if case .success(let referral) = validation { valid.append((index, referral)) }

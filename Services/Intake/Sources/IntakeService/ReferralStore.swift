@@ -110,6 +110,13 @@ struct ReferralWrites {
         var caseId: UUID
         var decidedOn, endsOn: String
     }
+    /// A person a joining referral names, proposed to the case's manager.
+    private struct ProposalRow {
+        var id: UUID
+        var caseId: UUID
+        var source, referralId: String
+        var member: MemberRow
+    }
     private struct ReferralRow {
         var source, referralId, eventId: String
         var caseId: UUID
@@ -125,6 +132,7 @@ struct ReferralWrites {
 
     private var families: [FamilyRow] = []
     private var members: [MemberRow] = []
+    private var proposals: [ProposalRow] = []
     private var cases: [CaseRow] = []
     /// Index in `cases` of each case opened by this batch.
     private var newCases: [UUID: Int] = [:]
@@ -151,6 +159,12 @@ struct ReferralWrites {
             payload: ReferralRejected(
                 eventSource: event.source, eventId: event.id, referralId: failure.referralId, problems: failure.problems),
             key: failure.referralId ?? event.id, traceparent: event.traceparent)
+        // The integrator's own copy, on the topic it reads.
+        emit(
+            .referralRejected,
+            payload: ReferralRejected(
+                eventSource: event.source, eventId: event.id, referralId: failure.referralId, problems: failure.problems),
+            key: failure.referralId ?? event.id, traceparent: event.traceparent, on: Topic.answers)
     }
 
     /// Records the decision about one valid referral and its events; a new case joins its
@@ -166,7 +180,9 @@ struct ReferralWrites {
             return .alreadyReceived(caseId: existing)
         case .join(let existing, let familyId, let newCourtOrder):
             (caseId, joined) = (existing, true)
-            addMembers(referral.members, keys: memberKeys, to: familyId)
+            // A joining referral adds nobody by itself: its people are proposed to the case's
+            // manager (``flush`` leaves out those the family already has).
+            propose(referral.members, keys: memberKeys, to: familyId, case: caseId, from: event.source, referral: referral.referralId)
             if newCourtOrder, let order = referral.courtOrder {
                 courtOrders.append(
                     CourtOrderRow(caseId: caseId, decidedOn: order.decidedOn.description, endsOn: order.endsOn.description))
@@ -207,6 +223,11 @@ struct ReferralWrites {
                 eventSource: event.source, eventId: event.id, referralId: referral.referralId, caseId: caseId,
                 joinedExistingCase: joined),
             key: key, traceparent: trace)
+        // The integrator learns that its referral was accepted, and nothing of the case.
+        emit(
+            .referralAccepted,
+            payload: ReferralAnswer(eventSource: event.source, eventId: event.id, referralId: referral.referralId),
+            key: referral.referralId, traceparent: trace, on: Topic.answers)
         guard case .open(_, let familyId, _, let previous) = decision else { return .accepted(caseId: caseId, joined: true) }
 
         emit(
@@ -245,6 +266,21 @@ struct ReferralWrites {
         return .accepted(caseId: caseId, joined: false)
     }
 
+    private mutating func propose(
+        _ referralMembers: [ValidReferral.Member], keys: [String?], to familyId: UUID, case caseId: UUID, from source: String,
+        referral referralId: String
+    ) {
+        for (member, childKey) in zip(referralMembers, keys) {
+            proposals.append(
+                ProposalRow(
+                    id: UUID.random(), caseId: caseId, source: source, referralId: referralId,
+                    member: MemberRow(
+                        familyId: familyId, memberRef: member.memberRef, role: member.role.rawValue,
+                        givenName: member.givenName, familyName: member.familyName,
+                        birthDate: member.birthDate?.description, childKey: childKey)))
+        }
+    }
+
     private mutating func addMembers(_ referralMembers: [ValidReferral.Member], keys: [String?], to familyId: UUID) {
         for (member, childKey) in zip(referralMembers, keys) {
             members.append(
@@ -262,10 +298,10 @@ struct ReferralWrites {
     }
 
     private mutating func emit(
-        _ type: EventType, payload: some Encodable & Sendable, key: String, traceparent: String?
+        _ type: EventType, payload: some Encodable & Sendable, key: String, traceparent: String?, on topic: String = Topic.intake
     ) {
         let event = StructuredEvent(source: source, type: type, subject: key, traceparent: traceparent, data: payload)
-        events.append { try OutboxEntry(event, topic: Topic.intake, key: key) }
+        events.append { try OutboxEntry(event, topic: topic, key: key) }
     }
 
     /// Writes everything, parents before children (families, cases, then what refers to them).
@@ -314,22 +350,10 @@ struct ReferralWrites {
                 """, logger: logger)
         }
         if !cases.isEmpty {
-            try await connection.query(
-                """
-                INSERT INTO cases (id, family_id, framework, urgency, area, court_order_decided_on, court_order_ends_on,
-                                   opened_at, queued_at, re_referral, previous_case_id, preferred_manager_id, manager_id)
-                SELECT id, family_id, framework, urgency, area, NULLIF(decided_on, '')::date, NULLIF(ends_on, '')::date,
-                       \(now), \(now), re_referral, NULLIF(previous_case_id, '')::uuid, NULLIF(preferred_manager_id, ''),
-                       NULLIF(manager_id, '')
-                FROM unnest(\(cases.map(\.id))::uuid[], \(cases.map(\.familyId))::uuid[], \(cases.map(\.framework))::text[],
-                            \(cases.map(\.urgency))::text[], \(cases.map(\.area))::text[],
-                            \(cases.map { $0.decidedOn ?? "" })::text[], \(cases.map { $0.endsOn ?? "" })::text[],
-                            \(cases.map(\.reReferral))::boolean[],
-                            \(cases.map { $0.previousCaseId.map { $0.uuidString } ?? "" })::text[],
-                            \(cases.map { $0.preferredManagerId ?? "" })::text[], \(cases.map { $0.managerId ?? "" })::text[])
-                    AS c(id, family_id, framework, urgency, area, decided_on, ends_on, re_referral, previous_case_id,
-                         preferred_manager_id, manager_id)
-                """, logger: logger)
+            try await writeCases(on: connection, logger: logger)
+        }
+        if !proposals.isEmpty {
+            try await writeProposals(on: connection, logger: logger)
         }
         if !courtOrders.isEmpty {
             // In order: a later order in the batch for the same case wins.
@@ -344,24 +368,79 @@ struct ReferralWrites {
         try await Caseload.record(
             assignments, alreadyOnCase: Set(newCases.keys), at: now, on: connection, logger: logger)
         if !referrals.isEmpty {
-            try await connection.query(
-                """
-                INSERT INTO referrals (source, referral_id, event_id, case_id, joined_existing_case, framework, urgency, area,
-                                       referrer_organisation, referrer_contact, reason, received_at)
-                SELECT source, referral_id, event_id, case_id, joined, framework, urgency, area, organisation,
-                       NULLIF(contact, ''), NULLIF(reason, ''), \(now)
-                FROM unnest(\(referrals.map(\.source))::text[], \(referrals.map(\.referralId))::text[],
-                            \(referrals.map(\.eventId))::text[], \(referrals.map(\.caseId))::uuid[],
-                            \(referrals.map(\.joined))::boolean[], \(referrals.map(\.framework))::text[],
-                            \(referrals.map(\.urgency))::text[], \(referrals.map(\.area))::text[],
-                            \(referrals.map(\.organisation))::text[], \(referrals.map { $0.contact ?? "" })::text[],
-                            \(referrals.map { $0.reason ?? "" })::text[])
-                    AS r(source, referral_id, event_id, case_id, joined, framework, urgency, area, organisation, contact,
-                         reason)
-                """, logger: logger)
+            try await writeReferrals(on: connection, logger: logger)
         }
         try await Timers.schedule(timers, on: connection, logger: logger)
         try await AuditLog.record(audit, on: connection, logger: logger)
         try await Outbox.enqueue(try await encoded, on: connection, logger: logger)
+    }
+
+    /// The people joining referrals name, less those the family has already (the same child,
+    /// or the same role, names and birth date) and those proposed before: never stored twice.
+    private func writeProposals(on connection: PostgresConnection, logger: Logger) async throws {
+        let rows = proposals.map(\.member)
+        try await connection.query(
+            """
+            INSERT INTO member_proposals (id, family_id, case_id, source, referral_id, member_ref, role, given_name,
+                                          family_name, birth_date, child_key, proposed_at)
+            SELECT p.id, p.family_id, p.case_id, p.source, p.referral_id, p.member_ref, p.role, p.given_name, p.family_name,
+                   NULLIF(p.birth_date, '')::date, NULLIF(p.child_key, ''), \(now)
+            FROM unnest(\(proposals.map(\.id))::uuid[], \(rows.map(\.familyId))::uuid[], \(proposals.map(\.caseId))::uuid[],
+                        \(proposals.map(\.source))::text[], \(proposals.map(\.referralId))::text[],
+                        \(rows.map(\.memberRef))::text[], \(rows.map(\.role))::text[], \(rows.map(\.givenName))::text[],
+                        \(rows.map(\.familyName))::text[], \(rows.map { $0.birthDate ?? "" })::text[],
+                        \(rows.map { $0.childKey ?? "" })::text[])
+                AS p(id, family_id, case_id, source, referral_id, member_ref, role, given_name, family_name, birth_date,
+                     child_key)
+            WHERE NOT EXISTS (
+                SELECT 1 FROM members m WHERE m.family_id = p.family_id
+                  AND ((p.child_key <> '' AND m.child_key = p.child_key)
+                       OR (m.role = p.role AND lower(m.given_name) = lower(p.given_name)
+                           AND lower(m.family_name) = lower(p.family_name)
+                           AND m.birth_date IS NOT DISTINCT FROM NULLIF(p.birth_date, '')::date)))
+              AND NOT EXISTS (
+                SELECT 1 FROM member_proposals o WHERE o.case_id = p.case_id AND o.status = 'proposed'
+                  AND ((p.child_key <> '' AND o.child_key = p.child_key)
+                       OR (o.role = p.role AND lower(o.given_name) = lower(p.given_name)
+                           AND lower(o.family_name) = lower(p.family_name)
+                           AND o.birth_date IS NOT DISTINCT FROM NULLIF(p.birth_date, '')::date)))
+            """, logger: logger)
+    }
+
+    private func writeCases(on connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.query(
+            """
+            INSERT INTO cases (id, family_id, framework, urgency, area, court_order_decided_on, court_order_ends_on,
+                               opened_at, queued_at, re_referral, previous_case_id, preferred_manager_id, manager_id)
+            SELECT id, family_id, framework, urgency, area, NULLIF(decided_on, '')::date, NULLIF(ends_on, '')::date,
+                   \(now), \(now), re_referral, NULLIF(previous_case_id, '')::uuid, NULLIF(preferred_manager_id, ''),
+                   NULLIF(manager_id, '')
+            FROM unnest(\(cases.map(\.id))::uuid[], \(cases.map(\.familyId))::uuid[], \(cases.map(\.framework))::text[],
+                        \(cases.map(\.urgency))::text[], \(cases.map(\.area))::text[],
+                        \(cases.map { $0.decidedOn ?? "" })::text[], \(cases.map { $0.endsOn ?? "" })::text[],
+                        \(cases.map(\.reReferral))::boolean[],
+                        \(cases.map { $0.previousCaseId.map { $0.uuidString } ?? "" })::text[],
+                        \(cases.map { $0.preferredManagerId ?? "" })::text[], \(cases.map { $0.managerId ?? "" })::text[])
+                AS c(id, family_id, framework, urgency, area, decided_on, ends_on, re_referral, previous_case_id,
+                     preferred_manager_id, manager_id)
+            """, logger: logger)
+    }
+
+    private func writeReferrals(on connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.query(
+            """
+            INSERT INTO referrals (source, referral_id, event_id, case_id, joined_existing_case, framework, urgency, area,
+                                   referrer_organisation, referrer_contact, reason, received_at)
+            SELECT source, referral_id, event_id, case_id, joined, framework, urgency, area, organisation,
+                   NULLIF(contact, ''), NULLIF(reason, ''), \(now)
+            FROM unnest(\(referrals.map(\.source))::text[], \(referrals.map(\.referralId))::text[],
+                        \(referrals.map(\.eventId))::text[], \(referrals.map(\.caseId))::uuid[],
+                        \(referrals.map(\.joined))::boolean[], \(referrals.map(\.framework))::text[],
+                        \(referrals.map(\.urgency))::text[], \(referrals.map(\.area))::text[],
+                        \(referrals.map(\.organisation))::text[], \(referrals.map { $0.contact ?? "" })::text[],
+                        \(referrals.map { $0.reason ?? "" })::text[])
+                AS r(source, referral_id, event_id, case_id, joined, framework, urgency, area, organisation, contact,
+                     reason)
+            """, logger: logger)
     }
 }

@@ -128,10 +128,10 @@ struct SignalDesk: Sendable {
             INSERT INTO signal_rejections (event_source, event_id, event_type, problems)
             VALUES (\(event.source), \(event.id), \(event.type), \(text)::jsonb) ON CONFLICT DO NOTHING
             """, logger: context.logger)
-        try await context.emit(
-            .signalRejected,
-            payload: SignalRejected(eventSource: event.source, eventId: event.id, eventType: event.type, problems: problems),
-            on: Topic.intake, key: event.subject ?? event.id, traceparent: event.traceparent)
+        let rejected = SignalRejected(eventSource: event.source, eventId: event.id, eventType: event.type, problems: problems)
+        for topic in [Topic.intake, Topic.answers] {
+            try await context.emit(.signalRejected, payload: rejected, on: topic, key: event.subject ?? event.id, traceparent: event.traceparent)
+        }
         return problems
     }
 }

@@ -119,7 +119,7 @@ public enum EventFields {
             reason: "goal-reached")
         let volunteer = VolunteerChanged(
             volunteerId: "v-1", status: "active", areas: ["noord"], guideId: "g-1", reason: "certificate-expired",
-            at: instant)
+            at: instant, sequence: 2)
         let match = VolunteerMatchChanged(
             proposalId: otherId, helpRequestId: otherId, caseId: caseId, managerId: "m-1", volunteerId: "v-1",
             at: instant)

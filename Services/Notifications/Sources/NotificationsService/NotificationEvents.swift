@@ -34,15 +34,19 @@ struct NotificationEventHandler: EventHandler {
         // register them.
         for received in batch where received.event.type == EventType.managerRegistered.rawValue {
             let manager = try received.event.payload(as: ManagerRegistered.self)
-            try await connection.query(
+            let changed = try await connection.query(
                 """
                 INSERT INTO recipients (id, role, areas) VALUES (\(manager.managerId), 'family-manager', \(manager.areas))
                 ON CONFLICT (id) DO UPDATE SET role = 'family-manager', areas = excluded.areas, active = true, updated_at = now()
-                """, logger: logger)
+                WHERE recipients.role IS NULL OR recipients.role = 'family-manager'
+                RETURNING 1
+                """, logger: logger
+            ).collect()
+            if changed.isEmpty { Self.refused(received.event, id: manager.managerId, logger: logger) }
         }
         for received in batch
         where [EventType.volunteerRegistered.rawValue, EventType.volunteerStatusChanged.rawValue].contains(received.event.type) {
-            try await syncVolunteer(try received.event.payload(as: VolunteerChanged.self), on: connection, logger: logger)
+            try await syncVolunteer(received.event, on: connection, logger: logger)
         }
         let work = batch.flatMap { received in
             rules.rules(for: EventType(rawValue: received.event.type)).map { (event: received.event, rule: $0) }
@@ -120,12 +124,37 @@ struct NotificationEventHandler: EventHandler {
         return chosen
     }
 
-    private func syncVolunteer(_ changed: VolunteerChanged, on connection: PostgresConnection, logger: Logger) async throws {
-        try await connection.query(
+    /// A volunteer's recipient follows the registry: the record with the highest sequence
+    /// wins (VolunteerChanged), and only a volunteer's recipient (or one nobody has claimed
+    /// yet) is changed, never a member of staff who happens to have the same id.
+    private func syncVolunteer(_ event: CloudEvent, on connection: PostgresConnection, logger: Logger) async throws {
+        let changed = try event.payload(as: VolunteerChanged.self)
+        let exists = try await connection.query(
             """
-            INSERT INTO recipients (id, role, areas, active) VALUES (\(changed.volunteerId), 'volunteer', \(changed.areas), \(changed.status != "stopped"))
-            ON CONFLICT (id) DO UPDATE SET role = 'volunteer', areas = excluded.areas, active = excluded.active, updated_at = now()
-            """, logger: logger)
+            INSERT INTO recipients AS r (id, role, areas, active, status_sequence, status_at)
+            VALUES (\(changed.volunteerId), 'volunteer', \(changed.areas), \(changed.status != "stopped"), \(changed.sequence), \(changed.at))
+            ON CONFLICT (id) DO UPDATE SET
+                role = 'volunteer', areas = excluded.areas, active = excluded.active,
+                status_sequence = excluded.status_sequence, status_at = excluded.status_at, updated_at = now()
+            WHERE (r.role IS NULL OR r.role = 'volunteer')
+              AND (COALESCE(r.status_sequence, 0), COALESCE(r.status_at, '-infinity'))
+                  <= (COALESCE(excluded.status_sequence, 0), excluded.status_at)
+            RETURNING 1
+            """, logger: logger
+        ).collect()
+        guard exists.isEmpty else { return }
+        // Not changed: an older record of the volunteer (nothing to say), or someone else's id.
+        let role = try await connection.query("SELECT role FROM recipients WHERE id = \(changed.volunteerId)", logger: logger)
+            .collect().first?.decode(String?.self)
+        if let role, role != Role.volunteer.rawValue { Self.refused(event, id: changed.volunteerId, logger: logger) }
+    }
+
+    /// An event that names, as its own, a recipient of another role: left alone and logged,
+    /// because one service may never change whom another role's messages reach.
+    private static func refused(_ event: CloudEvent, id: String, logger: Logger) {
+        logger.warning(
+            "An event names a recipient that belongs to another role; the recipient is left as it is",
+            metadata: ["event.type": "\(event.type)", "event.id": "\(event.id)", "recipient": "\(id)"])
     }
 }
 

@@ -61,7 +61,9 @@ enum NotificationRoutes {
                 try await connection.query(
                     """
                     UPDATE recipients SET
-                        role = COALESCE(\(body.role), role), display_name = COALESCE(\(body.displayName), display_name),
+                        -- Someone who sets their own preferences first is stamped with the role of
+                        -- their token, so no other service's event can claim their id later.
+                        role = COALESCE(\(body.role), role, \(caller.role == .admin ? nil : caller.role.rawValue)), display_name = COALESCE(\(body.displayName), display_name),
                         email = COALESCE(\(body.email), email), webhook_url = COALESCE(\(body.webhookUrl), webhook_url),
                         language = COALESCE(\(body.language), language), areas = COALESCE(\(body.areas?.map { $0.lowercased() })::text[], areas),
                         urgent_channels = COALESCE(\(preferences?.urgent)::text[], urgent_channels),

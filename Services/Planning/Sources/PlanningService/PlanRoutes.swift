@@ -107,6 +107,11 @@ enum PlanRoutes {
                 guard found.phase != .closed else { throw Problem.conflict("The case is closed; its plan no longer changes.") }
                 let current = try await PlanStore.latestVersionNumber(of: id, on: connection, logger: logger)
                 try precondition.check(current: current)
+                // A plan changes at every evaluation, every 6–8 weeks, for a few years at most:
+                // more versions than this is a client in a loop, not casework.
+                guard current < PlanStore.maxVersions else {
+                    throw Problem.conflict("The plan has \(PlanStore.maxVersions) versions, the most a plan keeps.")
+                }
                 let version = current + 1
                 let content = String(decoding: try JSONCoding.encoder.encode(proposal.plan), as: UTF8.self)
                 _ = try await connection.execute(
@@ -229,8 +234,12 @@ enum PlanRoutes {
     }
 
     static func versionNumber(_ context: SamenplanRequestContext) throws -> Int {
-        guard let number = context.parameters.get("version").flatMap(Int.init), number > 0 else {
-            throw Problem.badRequest("The version must be a positive whole number.")
+        // Versions are stored as PostgreSQL integers: a number past Int32 would fail in the
+        // database (a 500) instead of here.
+        guard let number = context.parameters.get("version").flatMap(Int.init), (1...Int(Int32.max)).contains(number) else {
+            throw Problem.badRequest(
+                "The version must be a whole number from 1 to 2147483647.",
+                problems: [.init(rule: "range", pointer: "version", detail: "a whole number from 1 to 2147483647")])
         }
         return number
     }

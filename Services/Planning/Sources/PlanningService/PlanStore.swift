@@ -55,6 +55,9 @@ enum PlanStore {
         return versions
     }
 
+    /// The most versions one plan keeps (issue 18, finding 10).
+    static let maxVersions = 500
+
     /// The latest version's number; 0 when the case has no plan yet.
     static func latestVersionNumber(of caseId: UUID, on connection: PostgresConnection, logger: Logger) async throws
         -> Int

@@ -108,48 +108,30 @@ struct FlowReport: Sendable {
         return report
     }
 
-    /// Counts below `threshold` (external exports) become nil, and so do the days of fewer
-    /// cases than that: no family can be recognised from a cell.
-    func suppressed(below threshold: Int) -> FlowReport {
-        func count(_ value: Int) -> Int { value < threshold ? -1 : value }
-        func days(_ value: Days) -> Days { value.cases < threshold ? Days(cases: -1) : value }
-        var copy = self
-        copy.referrals = count(referrals)
-        copy.reReferrals = count(reReferrals)
-        copy.closures = count(closures)
-        copy.closuresWithHandover = count(closuresWithHandover)
-        copy.daysInPhase = daysInPhase.mapValues(days)
-        copy.daysInTotal = days(daysInTotal)
-        copy.waitedInQueue = days(waitedInQueue)
-        return copy
-    }
-
-    /// The figures as rows of (indicator, phase, value); a suppressed cell has no value.
-    var rows: [(String, String, Double?)] {
-        func count(_ value: Int) -> Double? { value < 0 ? nil : Double(value) }
-        func rounded(_ value: Double?) -> Double? { value.map { ($0 * 10).rounded() / 10 } }
-        var rows: [(String, String, Double?)] = [
-            ("referrals", "", count(referrals)), ("re-referrals", "", count(reReferrals)),
-            ("closures", "", count(closures)), ("closures-with-handover", "", count(closuresWithHandover)),
-        ]
+    /// The figures as rows of (indicator, phase, value), each with what a disclosure grid
+    /// needs to know of it: a day count is a statistic over the cases that left the phase.
+    var table: FigureTable {
+        var table = FigureTable()
+        table.count("referrals", referrals)
+        table.count("re-referrals", reReferrals)
+        table.count("closures", closures)
+        table.part("closures-with-handover", Double(closuresWithHandover), families: closuresWithHandover, of: "closures")
         for phase in Self.phases + ["total"] {
             let days = phase == "total" ? daysInTotal : daysInPhase[phase] ?? Days(cases: 0)
-            rows.append(("cases-leaving", phase, count(days.cases)))
-            rows.append(("days-median", phase, days.cases < 0 ? nil : rounded(days.median)))
-            rows.append(("days-p90", phase, days.cases < 0 ? nil : rounded(days.p90)))
+            let basis = [FigureTable.id("cases-leaving", phase)]
+            table.count("cases-leaving", days.cases, breakdown: phase)
+            table.measure("days-median", days.median, families: days.cases, basis: basis, breakdown: phase)
+            table.measure("days-p90", days.p90, families: days.cases, basis: basis, breakdown: phase)
         }
-        rows.append(("served-from-queue", "", count(waitedInQueue.cases)))
-        rows.append(("waited-days-median", "", waitedInQueue.cases < 0 ? nil : rounded(waitedInQueue.median)))
-        rows.append(("waited-days-p90", "", waitedInQueue.cases < 0 ? nil : rounded(waitedInQueue.p90)))
-        return rows
+        table.count("served-from-queue", waitedInQueue.cases)
+        table.measure("waited-days-median", waitedInQueue.median, families: waitedInQueue.cases, basis: ["served-from-queue"])
+        table.measure("waited-days-p90", waitedInQueue.p90, families: waitedInQueue.cases, basis: ["served-from-queue"])
+        return table
     }
 
-    func json(suppressedBelow threshold: Int?) -> JSON {
-        func value(_ number: Double?) -> JSON { number.map(JSON.number) ?? .null }
-        let table = rows
-        func find(_ indicator: String, _ phase: String = "") -> JSON {
-            value(table.first { $0.0 == indicator && $0.1 == phase }?.2)
-        }
+    /// The flow's JSON from its (possibly protected) table.
+    static func json(_ table: FigureTable, asked: ReportQuery, suppressedBelow threshold: Int?) -> JSON {
+        func find(_ indicator: String, _ phase: String = "") -> JSON { table.value(indicator, phase).map(JSON.number) ?? .null }
         var days: [String: JSON] = [:]
         for phase in Self.phases + ["total"] {
             days[phase] = .object([
@@ -157,8 +139,9 @@ struct FlowReport: Sendable {
             ])
         }
         return .object([
-            "period": .string(period.description), "areas": areas.map { .array($0.map(JSON.string)) } ?? .null,
-            "managerId": managerId.map(JSON.string) ?? .null, "team": team.map(JSON.string) ?? .null,
+            "period": asked.period.map { .string($0.description) } ?? .null,
+            "areas": asked.areas.map { .array($0.map(JSON.string)) } ?? .null,
+            "managerId": asked.managerId.map(JSON.string) ?? .null, "team": asked.team.map(JSON.string) ?? .null,
             "suppressedBelow": threshold.map { .number(Double($0)) } ?? .null,
             "referrals": find("referrals"), "reReferrals": find("re-referrals"), "closures": find("closures"),
             "closuresWithHandover": find("closures-with-handover"), "days": .object(days),
@@ -167,14 +150,5 @@ struct FlowReport: Sendable {
                 "waitedDaysP90": find("waited-days-p90"),
             ]),
         ])
-    }
-
-    func csv() -> String {
-        var lines = ["period,indicator,phase,value"]
-        for (indicator, phase, number) in rows {
-            let text = number.map { $0 == $0.rounded() ? String(Int($0)) : String($0) } ?? ""
-            lines.append("\(period),\(indicator),\(phase),\(text)")
-        }
-        return lines.joined(separator: "\r\n") + "\r\n"
     }
 }

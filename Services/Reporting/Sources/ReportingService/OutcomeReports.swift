@@ -23,23 +23,36 @@ enum OutcomesReport {
                   AND (\(team)::text IS NULL OR manager_id IN (SELECT manager_id FROM manager_facts WHERE team = \(team)::text))
                   AND (\(managerId)::text IS NULL OR manager_id = \(managerId)::text)),
             started AS NOT MATERIALIZED (SELECT * FROM c WHERE opened_at >= \(from) AND opened_at < \(to)),
-            period AS (SELECT (\(from) AT TIME ZONE \(zone))::date AS first, (\(to) AT TIME ZONE \(zone))::date AS next)
+            period AS (SELECT (\(from) AT TIME ZONE \(zone))::date AS first, (\(to) AT TIME ZONE \(zone))::date AS next),
+            -- Each figure is counted in events and in families: a cell about one family with
+            -- five placements is still about one family.
+            during_support AS (
+                SELECT p.case_id FROM placement_facts p JOIN c USING (case_id), period
+                WHERE p.change = 'started' AND p.on_day >= period.first AND p.on_day < period.next
+                  AND (SELECT e.phase FROM phase_entries e
+                       WHERE e.case_id = p.case_id AND (e.entered_at AT TIME ZONE \(zone))::date <= p.on_day
+                       ORDER BY e.entered_at DESC LIMIT 1) = 'support'),
+            placements_before AS (
+                SELECT p.case_id FROM placement_facts p JOIN started USING (case_id)
+                WHERE p.change = 'started' AND p.on_day >= started.started_on - 183 AND p.on_day < started.started_on),
+            placements_after AS (
+                SELECT p.case_id FROM placement_facts p JOIN started USING (case_id)
+                WHERE p.change = 'started' AND p.on_day >= started.started_on AND p.on_day < started.started_on + 183),
+            nuisance_before AS (
+                SELECT n.case_id FROM nuisance_facts n JOIN started USING (case_id)
+                WHERE n.reported_on >= started.started_on - 183 AND n.reported_on < started.started_on),
+            nuisance_after AS (
+                SELECT n.case_id FROM nuisance_facts n JOIN started USING (case_id)
+                WHERE n.reported_on >= started.started_on AND n.reported_on < started.started_on + 183)
             SELECT
                 -- During support: the phase the case entered last on or before that day.
-                (SELECT count(*) FROM placement_facts p JOIN c USING (case_id), period
-                 WHERE p.change = 'started' AND p.on_day >= period.first AND p.on_day < period.next
-                   AND (SELECT e.phase FROM phase_entries e
-                        WHERE e.case_id = p.case_id AND (e.entered_at AT TIME ZONE \(zone))::date <= p.on_day
-                        ORDER BY e.entered_at DESC LIMIT 1) = 'support'),
+                (SELECT count(*) FROM during_support),
+                (SELECT count(DISTINCT case_id) FROM during_support),
                 (SELECT count(*) FROM started),
-                (SELECT count(*) FROM placement_facts p JOIN started USING (case_id)
-                 WHERE p.change = 'started' AND p.on_day >= started.started_on - 183 AND p.on_day < started.started_on),
-                (SELECT count(*) FROM placement_facts p JOIN started USING (case_id)
-                 WHERE p.change = 'started' AND p.on_day >= started.started_on AND p.on_day < started.started_on + 183),
-                (SELECT count(*) FROM nuisance_facts n JOIN started USING (case_id)
-                 WHERE n.reported_on >= started.started_on - 183 AND n.reported_on < started.started_on),
-                (SELECT count(*) FROM nuisance_facts n JOIN started USING (case_id)
-                 WHERE n.reported_on >= started.started_on AND n.reported_on < started.started_on + 183),
+                (SELECT count(*) FROM placements_before), (SELECT count(DISTINCT case_id) FROM placements_before),
+                (SELECT count(*) FROM placements_after), (SELECT count(DISTINCT case_id) FROM placements_after),
+                (SELECT count(*) FROM nuisance_before), (SELECT count(DISTINCT case_id) FROM nuisance_before),
+                (SELECT count(*) FROM nuisance_after), (SELECT count(DISTINCT case_id) FROM nuisance_after),
                 (SELECT count(*) FROM goal_facts g JOIN c USING (case_id) WHERE g.change = 'reached' AND g.at >= \(from) AND g.at < \(to)),
                 (SELECT count(DISTINCT g.case_id) FROM goal_facts g JOIN c USING (case_id)
                  WHERE g.change = 'reached' AND g.at >= \(from) AND g.at < \(to)),
@@ -51,18 +64,22 @@ enum OutcomesReport {
         ).collect()
         var table = FigureTable()
         guard let row = rows.first else { return table }
-        let (duringSupport, cases, placementsBefore, placementsAfter, nuisanceBefore, nuisanceAfter, goals, goalFamilies, talents,
-             talentFamilies) =
-            try row.decode((Int64, Int64, Int64, Int64, Int64, Int64, Int64, Int64, Int64, Int64).self)
-        table.count("placements-started-during-support", Int(duringSupport))
+        let counts = try row.decode(
+            (Int64, Int64, Int64, Int64, Int64, Int64, Int64, Int64, Int64, Int64, Int64, Int64, Int64, Int64, Int64).self)
+        let (duringSupport, duringSupportFamilies, cases) = (counts.0, counts.1, counts.2)
+        let (placementsBefore, placementsBeforeFamilies, placementsAfter, placementsAfterFamilies) = (counts.3, counts.4, counts.5, counts.6)
+        let (nuisanceBefore, nuisanceBeforeFamilies, nuisanceAfter, nuisanceAfterFamilies) = (counts.7, counts.8, counts.9, counts.10)
+        let (goals, goalFamilies, talents, talentFamilies) = (counts.11, counts.12, counts.13, counts.14)
+        table.count("placements-started-during-support", Double(duringSupport), families: Int(duringSupportFamilies))
         table.count("cases-started", Int(cases))
-        // Before and after are about the families whose case started in the period.
-        table.measure("placements-started", Double(placementsBefore), families: Int(cases), breakdown: "before")
-        table.measure("placements-started", Double(placementsAfter), families: Int(cases), breakdown: "after")
-        table.measure("nuisance-reports", Double(nuisanceBefore), families: Int(cases), breakdown: "before")
-        table.measure("nuisance-reports", Double(nuisanceAfter), families: Int(cases), breakdown: "after")
-        table.measure("goals-reached", Double(goals), families: Int(goalFamilies))
-        table.measure("talents-moved-on", Double(talents), families: Int(talentFamilies))
+        // Before and after are about the families whose case started in the period: the
+        // families with a placement (or a report) are a part of them, and so are those without.
+        table.part("placements-started", Double(placementsBefore), families: Int(placementsBeforeFamilies), of: "cases-started", breakdown: "before")
+        table.part("placements-started", Double(placementsAfter), families: Int(placementsAfterFamilies), of: "cases-started", breakdown: "after")
+        table.part("nuisance-reports", Double(nuisanceBefore), families: Int(nuisanceBeforeFamilies), of: "cases-started", breakdown: "before")
+        table.part("nuisance-reports", Double(nuisanceAfter), families: Int(nuisanceAfterFamilies), of: "cases-started", breakdown: "after")
+        table.count("goals-reached", Double(goals), families: Int(goalFamilies))
+        table.count("talents-moved-on", Double(talents), families: Int(talentFamilies))
         return table
     }
 }
@@ -94,11 +111,12 @@ enum VolunteersReport {
         ).collect()
         if let row = rows.first {
             let (active, raised, matched, median, hours, hourFamilies) = try row.decode((Int64, Int64, Int64, Double?, Double, Int64).self)
-            table.measure("hours", hours, families: Int(hourFamilies))
-            table.count("active-volunteers", Int(active))
+            table.count("hours", (hours * 10).rounded() / 10, families: Int(hourFamilies))
+            // A volunteer may serve several areas: the organisation's count is no sum of the areas'.
+            table.overlappingCount("active-volunteers", Int(active))
             table.count("help-requests-raised", Int(raised))
             table.count("help-requests-matched", Int(matched))
-            table.measure("days-to-match-median", median, families: Int(matched))
+            table.measure("days-to-match-median", median, families: Int(matched), basis: ["help-requests-matched"])
         }
         for try await (reason, count) in try await connection.query(
             """
@@ -108,7 +126,7 @@ enum VolunteersReport {
             GROUP BY 1 ORDER BY 1
             """, logger: logger
         ).decode((String?, Int64).self) {
-            table.count("assignments-ended", Int(count), breakdown: reason ?? "unknown")
+            table.count("assignments-ended", Int(count), breakdown: reason ?? "unknown", partition: "assignments-ended")
         }
         return table
     }

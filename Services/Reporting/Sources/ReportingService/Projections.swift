@@ -93,12 +93,15 @@ enum ProjectionWriter {
         if !batch.volunteers.isEmpty {
             try await connection.query(
                 """
-                INSERT INTO volunteer_facts AS v (volunteer_id, status, areas, status_at)
-                SELECT volunteer_id, status, ARRAY(SELECT jsonb_array_elements_text(areas)), status_at
+                INSERT INTO volunteer_facts AS v (volunteer_id, status, areas, status_at, status_sequence)
+                SELECT volunteer_id, status, ARRAY(SELECT jsonb_array_elements_text(areas)), status_at, status_sequence
                 FROM jsonb_to_recordset(\(try rows(Array(batch.volunteers.values)))::jsonb)
-                    AS r(volunteer_id text, status text, areas jsonb, status_at timestamptz)
-                ON CONFLICT (volunteer_id) DO UPDATE SET status = excluded.status, areas = excluded.areas, status_at = excluded.status_at
-                WHERE v.status_at <= excluded.status_at
+                    AS r(volunteer_id text, status text, areas jsonb, status_at timestamptz, status_sequence integer)
+                ON CONFLICT (volunteer_id) DO UPDATE SET
+                    status = excluded.status, areas = excluded.areas, status_at = excluded.status_at,
+                    status_sequence = excluded.status_sequence
+                -- VolunteerChanged's order: the registry's sequence, then `at` for events without one.
+                WHERE (COALESCE(v.status_sequence, 0), v.status_at) <= (COALESCE(excluded.status_sequence, 0), excluded.status_at)
                 """, logger: logger)
         }
         if !batch.helpRequests.isEmpty {

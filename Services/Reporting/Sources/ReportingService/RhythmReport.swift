@@ -83,14 +83,18 @@ struct RhythmReport: Sendable {
     var table: FigureTable {
         var table = FigureTable()
         table.count("evaluations", evaluations)
-        table.measure("evaluations-on-time", Double(evaluationsOnTime), families: evaluations)
-        table.measure("evaluations-on-time-percent", onTimePercent, families: evaluations, key: "onTimePercent")
-        table.count("overdue-now", overdueNow)
+        table.part("evaluations-on-time", Double(evaluationsOnTime), families: evaluationsOnTime, of: "evaluations")
+        table.measure(
+            "evaluations-on-time-percent", onTimePercent, families: evaluations, basis: ["evaluations", "evaluations-on-time"],
+            key: "onTimePercent")
+        table.part("overdue-now", Double(overdueNow), families: overdueNow, of: "in-support-now")
         table.count("in-support-now", inSupportNow)
         table.count("follow-ups-due", followUpsDue)
-        table.measure("follow-ups-on-time", Double(followUpsOnTime), families: followUpsDue)
-        table.measure("follow-ups-still-open", Double(followUpsOpen), families: followUpsDue)
-        table.measure("follow-ups-on-time-percent", followUpsOnTimePercent, families: followUpsDue, key: "followUpsOnTimePercent")
+        table.part("follow-ups-on-time", Double(followUpsOnTime), families: followUpsOnTime, of: "follow-ups-due")
+        table.part("follow-ups-still-open", Double(followUpsOpen), families: followUpsOpen, of: "follow-ups-due")
+        table.measure(
+            "follow-ups-on-time-percent", followUpsOnTimePercent, families: followUpsDue,
+            basis: ["follow-ups-due", "follow-ups-on-time", "follow-ups-still-open"], key: "followUpsOnTimePercent")
         return table
     }
 

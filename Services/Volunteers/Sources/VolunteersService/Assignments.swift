@@ -168,8 +168,17 @@ enum AssignmentRoutes {
                     // see that check-ins were held, not what was written.
                     let withNotes = caller.role == .admin || (caller.role == .familyManager && caller.subject == found.managerId)
                     fields["checkIns"] = .array(try await checkIns(of: found.id, withNotes: withNotes, on: connection, logger: context.logger))
-                    // The volunteer sees the family's first names, asked of intake (which owns them).
-                    if caller.role == .volunteer || caller.role == .admin {
+                    // The volunteer sees the family's first names, asked of intake (which owns them),
+                    // while the assignment runs; once it has ended, nothing of the family (issue 18,
+                    // finding 5): the names are not asked for and the need is left out.
+                    let ended = found.endedAt != nil
+                    if ended && caller.role == .volunteer {
+                        if case .object(var request) = fields["helpRequest"] {
+                            request["need"] = nil
+                            fields["helpRequest"] = .object(request)
+                        }
+                        fields["familyFirstNames"] = .null
+                    } else if caller.role == .volunteer || caller.role == .admin {
                         fields["familyFirstNames"] =
                             await directory.firstNames(of: found.caseId, logger: context.logger).map { .array($0.map(JSON.string)) } ?? .null
                     }
@@ -240,6 +249,14 @@ enum AssignmentRoutes {
             return try await withAssignment(context, caller, .logHours, action: "log-hours") { found, connection in
                 if let endedAt = found.endedAt, workedOn.start() > endedAt {
                     throw Problem.conflict("The assignment ended on \(Timestamp.format(endedAt)); hours after that are not logged.")
+                }
+                // Hours belong to the assignment: not from before the day it started (issue 18,
+                // finding 10; 1900-01-01 was accepted).
+                let startedOn = CalendarDate(found.startedAt, in: CalendarDate.netherlands)
+                if workedOn < startedOn {
+                    throw Problem.badRequest(
+                        "The hours break 1 rule(s).",
+                        problems: [.init(rule: "before-start", pointer: "/workedOn", detail: "the day the assignment started (\(startedOn)) or later")])
                 }
                 let hoursId = UUID.random()
                 try await connection.query(

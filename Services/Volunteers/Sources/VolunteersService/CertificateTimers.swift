@@ -76,16 +76,20 @@ struct CertificateTimerHandler: TimerHandler {
             return
         }
         guard status == VolunteerStatus.active.rawValue || status == VolunteerStatus.applicant.rawValue else { return }
-        try await context.connection.query(
+        let sequence = try await context.connection.query(
             """
-            UPDATE volunteers SET status = 'paused', status_reason = 'certificate-expired', updated_at = \(timer.dueAt)
-            WHERE id = \(timer.subject)
-            """, logger: context.logger)
+            UPDATE volunteers SET status = 'paused', status_reason = 'certificate-expired', updated_at = \(timer.dueAt),
+                status_sequence = status_sequence + 1
+            WHERE id = \(timer.subject) RETURNING status_sequence
+            """, logger: context.logger
+        ).collect().first?.decode(Int.self)
         try await context.emit(
             .volunteerStatusChanged,
             payload: VolunteerChanged(
                 volunteerId: timer.subject, status: VolunteerStatus.paused.rawValue, areas: areas, guideId: guideId,
-                reason: "certificate-expired", at: timer.dueAt),
+                // In effect from the day the certificate ran out; `sequence` puts it after
+                // the registration, whose `at` (today) may be later.
+                reason: "certificate-expired", at: timer.dueAt, sequence: sequence),
             on: Topic.volunteers, key: timer.subject, traceparent: nil)
     }
 }

@@ -72,7 +72,7 @@ enum Registry {
                     .volunteerRegistered,
                     payload: VolunteerChanged(
                         volunteerId: id, status: record.status, areas: record.areas, guideId: record.guideId, reason: nil,
-                        at: now),
+                        at: now, sequence: 1),
                     on: Topic.volunteers, key: id, traceparent: nil)
                 try await CertificateTimers.schedule(
                     volunteerId: id, issuedOn: record.certificateIssuedOn.flatMap(CalendarDate.init),
@@ -105,7 +105,8 @@ enum Registry {
                     "SELECT status, consent_given_at FROM volunteers WHERE id = \(id) FOR UPDATE", logger: context.logger
                 ).collect().first?.decode((String, Date?).self)
                 guard let (previousStatus, consentGivenAt) = previous else { return false }
-                try await connection.query(
+                // The status's sequence counts up with each change of status (VolunteerChanged).
+                let sequence = try await connection.query(
                     """
                     UPDATE volunteers SET name = \(record.name), email = \(record.email), phone = \(record.phone),
                         areas = \(record.areas), skills = \(record.skills), languages = \(record.languages),
@@ -114,9 +115,11 @@ enum Registry {
                         status_reason = CASE WHEN status = \(record.status) THEN status_reason END,
                         consent_given_at = \(record.consentGiven ? (consentGivenAt ?? now) : nil),
                         certificate_issued_on = \(record.certificateIssuedOn)::date,
-                        max_assignments = \(record.maxAssignments), updated_at = \(now)
-                    WHERE id = \(id)
-                    """, logger: context.logger)
+                        max_assignments = \(record.maxAssignments), updated_at = \(now),
+                        status_sequence = status_sequence + CASE WHEN status = \(record.status) THEN 0 ELSE 1 END
+                    WHERE id = \(id) RETURNING status_sequence
+                    """, logger: context.logger
+                ).collect().first?.decode(Int.self) ?? 1
                 try await AuditLog.record(
                     AuditEntry(actor: caller.subject, role: caller.role.rawValue, action: "change", resourceType: "volunteer", resourceId: id),
                     on: connection, logger: context.logger)
@@ -125,7 +128,7 @@ enum Registry {
                         .volunteerStatusChanged,
                         payload: VolunteerChanged(
                             volunteerId: id, status: record.status, areas: record.areas, guideId: record.guideId,
-                            reason: nil, at: now),
+                            reason: nil, at: now, sequence: sequence),
                         on: Topic.volunteers, key: id, traceparent: nil)
                 }
                 try await CertificateTimers.schedule(

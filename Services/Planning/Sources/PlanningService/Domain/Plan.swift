@@ -109,6 +109,9 @@ public struct PlanContent: Codable, Sendable, Equatable {
         public var detail: String
     }
 
+    /// The most items any list of a plan may hold.
+    public static let maxItems = 50
+
     /// Every rule the plan breaks (empty: it may be proposed). Shape and types were checked
     /// by decoding; these are the method's rules on the values.
     public func problems() -> [Problem] {
@@ -121,6 +124,15 @@ public struct PlanContent: Codable, Sendable, Equatable {
                 problems.append(Problem(rule: "too-long", pointer: pointer, detail: "at most \(limit) characters"))
             }
         }
+        // Lists are bounded (issue 18, finding 10): a plan is read by people, and 400,000
+        // concerns would be stored, published and shown for years.
+        for (pointer, count) in [
+            ("/concerns", concerns.count), ("/strengths", strengths.count), ("/safetyAgreements", safetyAgreements.count),
+            ("/talents", talents.count), ("/goals", goals.count),
+        ] where count > Self.maxItems {
+            problems.append(Problem(rule: "max-items", pointer: pointer, detail: "at most \(Self.maxItems) items"))
+        }
+        guard problems.isEmpty else { return problems }
         text(currentSituation, at: "/currentSituation", limit: 20000)
         for (index, concern) in concerns.enumerated() { text(concern, at: "/concerns/\(index)") }
         for (index, strength) in strengths.enumerated() { text(strength, at: "/strengths/\(index)") }

@@ -104,9 +104,10 @@ struct ProjectionBatch: Sendable {
             let volunteer = try event.payload(as: VolunteerChanged.self)
             let fact = VolunteerFact(
                 volunteerId: volunteer.volunteerId, status: volunteer.status, areas: volunteer.areas.map { $0.lowercased() },
-                statusAt: volunteer.at)
-            // The latest status counts, whatever order the events arrive in.
-            if let known = volunteers[fact.volunteerId], known.statusAt > fact.statusAt { break }
+                statusAt: volunteer.at, statusSequence: volunteer.sequence)
+            // The registry's latest status counts, whatever order or `at` the events carry
+            // (VolunteerChanged: the sequence decides, `at` only without one).
+            if let known = volunteers[fact.volunteerId], !fact.supersedes(known) { break }
             volunteers[fact.volunteerId] = fact
         case .helpRequestRaised:
             let raised = try event.payload(as: HelpRequestRaised.self)
@@ -283,6 +284,12 @@ struct VolunteerFact: Sendable, Equatable, Encodable {
     var status: String
     var areas: [String]
     var statusAt: Date
+    var statusSequence: Int?
+
+    /// The same order as `VolunteerChanged.supersedes`, and as the projection's SQL.
+    func supersedes(_ other: VolunteerFact) -> Bool {
+        VolunteerChanged.rank(sequence: statusSequence, at: statusAt) > VolunteerChanged.rank(sequence: other.statusSequence, at: other.statusAt)
+    }
 }
 
 struct HelpRequestFact: Sendable, Equatable, Encodable {
