@@ -231,7 +231,7 @@ let package = Package(
             name: "DomainTests",
             dependencies: [
                 "SamenplanDomain", "IntakeService", "PlanningService", "VolunteersDomain", "NotificationsDomain",
-                "ReportingService", "ReportingDomain", "SamenplanLoad",
+                "ReportingService", "ReportingDomain", "SamenplanLoad", "CaseHistories",
                 .product(name: "PropertyBased", package: "swift-property-based"),
                 .product(name: "Algorithms", package: "swift-algorithms"),
             ],

@@ -152,8 +152,14 @@ def wait_for(condition, timeout: float) -> bool:
     return False
 
 
+class SeedFailed(Exception):
+    """The fuzz run's objects could not be made: fuzzing without them would test less than it says."""
+
+
 def seed(token: str) -> list[str]:
-    """Ids of objects that exist, for path parameters to hit now and then."""
+    """Ids of objects that exist, for path parameters to hit now and then. Any step that
+    fails stops the run (issue 19): a fuzz run without its case, plan or volunteer would
+    pass while hitting only 404s on the routes that need them."""
     ids: list[str] = []
     event = {
         "specversion": "1.0", "id": str(uuid.uuid4()), "source": SEED_SOURCE,
@@ -174,7 +180,7 @@ def seed(token: str) -> list[str]:
     case_id = answer.get("caseId")
     if status == 202 and case_id:
         ids.append(case_id)
-        if wait_for(lambda: http("GET", "planning", f"/v1/cases/{case_id}", token)[0] == 200, 15):
+        if wait_for(lambda: http("GET", "planning", f"/v1/cases/{case_id}", token)[0] == 200, 30):
             # A first plan version, so the plan's routes (and `version` 1) have something to find.
             plan = {
                 "plan": {
@@ -188,21 +194,20 @@ def seed(token: str) -> list[str]:
             }
             status, answer = http("PUT", "planning", f"/v1/cases/{case_id}/plan", token, plan, {"If-None-Match": "*"})
             if status != 201:
-                log(f"seed: the plan was answered {status} {answer}")
+                raise SeedFailed(f"the plan was answered {status} {answer}")
         else:
-            log("seed: planning did not get the case within 15 s (fuzzing goes on without it)")
+            raise SeedFailed("planning did not get the case within 30 s")
     else:
-        log(f"seed: the referral was answered {status} {answer} (fuzzing goes on without it)")
+        raise SeedFailed(f"the referral was answered {status} {answer}")
     volunteer = {
         "id": "vol-fuzz", "name": "Fuzz Vrijwilliger", "email": "fuzz@example.nl", "areas": ["borsele"],
         "skills": [], "languages": ["nl"], "availability": [], "helpKinds": ["practical"],
         "status": "applicant", "consentGiven": True, "certificateIssuedOn": "2026-11-01",
     }
     status, answer = http("POST", "volunteers", "/v1/volunteers", token, volunteer)
-    if status == 201:
-        ids.append("vol-fuzz")
-    else:
-        log(f"seed: the volunteer was answered {status} {answer}")
+    if status != 201:
+        raise SeedFailed(f"the volunteer was answered {status} {answer}")
+    ids.append("vol-fuzz")
     return ids
 
 
