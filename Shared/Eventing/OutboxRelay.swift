@@ -19,13 +19,13 @@ import ServiceLifecycle
 /// case's events in the order they were written.
 public final class OutboxRelay: Service, Sendable {
     let database: Database
-    let producer: KafkaProducer
+    let producer: any OutboxPublisher
     let logger: Logger
     let pollInterval: Duration
     let batchSize: Int
 
     public init(
-        database: Database, producer: KafkaProducer, logger: Logger,
+        database: Database, producer: any OutboxPublisher, logger: Logger,
         pollInterval: Duration = .seconds(1), batchSize: Int = 2000
     ) {
         self.database = database
@@ -90,12 +90,14 @@ public final class OutboxRelay: Service, Sendable {
         let logger = self.logger
         let batchSize = self.batchSize
         let producer = self.producer
-        return try await database.transaction { connection in
+        // The marks are committed first, and the failure reported after: what went out before
+        // it stays sent, and the failed event's attempt is counted.
+        let (sentCount, failure) = try await database.transaction { connection -> (Int, RelayError?) in
             let lockKey = "\(database.schema).outbox-relay"
             let locked = try await connection.query(
                 "SELECT pg_try_advisory_xact_lock(hashtext(\(lockKey)))", logger: logger
             ).collect().first?.decode(Bool.self) ?? false
-            guard locked else { return 0 }
+            guard locked else { return (0, nil) }
 
             var rows: [(seq: Int64, message: OutgoingMessage)] = []
             let result = try await connection.query(
@@ -111,20 +113,20 @@ public final class OutboxRelay: Service, Sendable {
                 rows.append(
                     (seq, OutgoingMessage(topic: topic, key: key.map { Array($0.utf8) }, value: Array(event.utf8), headers: headers)))
             }
-            guard !rows.isEmpty else { return 0 }
+            guard !rows.isEmpty else { return (0, nil) }
 
             let outcomes = await producer.sendInOrder(rows.map(\.message))
-            var sent: [Int64] = []
+            // Only what was handed over before the first failure counts as sent: the rest of
+            // the batch stays unsent, even where Kafka took it, and goes out again after the
+            // failed one on the next try. A later event never overtakes one that failed (a
+            // copy that did go out is absorbed by the consumers' inboxes).
+            let firstFailure = outcomes.firstIndex { if case .failure = $0 { true } else { false } } ?? rows.count
+            let sent = rows.prefix(firstFailure).map(\.seq)
             var failed: [Int64] = []
             var lastError = ""
-            for (row, outcome) in zip(rows, outcomes) {
-                switch outcome {
-                case .success:
-                    sent.append(row.seq)
-                case .failure(let error):
-                    failed.append(row.seq)
-                    lastError = "\(error)"
-                }
+            if firstFailure < rows.count, case .failure(let error) = outcomes[firstFailure] {
+                failed = [rows[firstFailure].seq]
+                lastError = "\(error)"
             }
             if !sent.isEmpty {
                 // The time Kafka confirmed the delivery, not the transaction's start (now()),
@@ -139,11 +141,10 @@ public final class OutboxRelay: Service, Sendable {
             }
             Counter(label: "samenplan_events_produced_total", dimensions: [("schema", database.schema)])
                 .increment(by: sent.count)
-            if !failed.isEmpty {
-                throw RelayError(failed: failed.count, lastError: lastError)
-            }
-            return sent.count
+            return (sent.count, failed.isEmpty ? nil : RelayError(failed: rows.count - sent.count, lastError: lastError))
         }
+        if let failure { throw failure }
+        return sentCount
     }
 
     struct RelayError: Error, CustomStringConvertible {
@@ -192,3 +193,11 @@ public final class OutboxRelay: Service, Sendable {
         }
     }
 }
+
+/// What the relay hands events to: the Kafka producer, or in a test one that fails on
+/// purpose. One outcome per message, in the messages' order.
+public protocol OutboxPublisher: Sendable {
+    func sendInOrder(_ messages: [OutgoingMessage]) async -> [Result<Void, KafkaError>]
+}
+
+extension KafkaProducer: OutboxPublisher {}

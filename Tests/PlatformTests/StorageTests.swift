@@ -6,6 +6,7 @@ import SamenplanEventing
 import SamenplanKafka
 import SamenplanStorage
 import SamenplanTesting
+import Synchronization
 import Testing
 
 /// Migrations, schema isolation and the outbox relay, against the real database and the
@@ -115,5 +116,64 @@ import Testing
                 await producer.close(timeout: .seconds(2))
             }
         }
+    }
+
+    /// Issue 19, item 4: message k of a batch fails to hand over while the rest of the batch
+    /// reaches Kafka (the worst case). Only 0..<k count as sent; k and everything after it stay
+    /// unsent and go out again, in their order, on the next try: nothing overtakes k.
+    @Test func theRelayNeverOvertakesAFailedMessage() async throws {
+        try await TestEnvironment.with { environment in
+            try await withDatabase(environment, service: "intake") { database in
+                try await MigrationRunner(database: database, serviceMigrations: []).apply()
+                let producer = try KafkaProducer(
+                    properties: ["bootstrap.servers": environment.kafka.bootstrapServers], logger: environment.logger)
+                let failing = FailsOnce(inner: producer, at: 4)
+                let relay = OutboxRelay(database: database, producer: failing, logger: environment.logger)
+                try await database.transaction { connection in
+                    for index in 0..<10 {
+                        let event = CloudEvent(
+                            source: "/test", type: "nl.samenplan.test.happened.v1", subject: "case-k",
+                            data: .object(["index": .number(Double(index))]))
+                        try await Outbox.enqueue(event, topic: Topic.intake, key: "case-k", on: connection, logger: environment.logger)
+                    }
+                }
+                await #expect(throws: (any Error).self) { try await relay.publishBatch() }
+                let unsent = try await database.client.query(
+                    "SELECT (event::jsonb -> 'data' ->> 'index')::int FROM outbox WHERE sent_at IS NULL ORDER BY seq"
+                ).collect().map { try $0.decode(Int.self) }
+                #expect(unsent == Array(4..<10))
+                #expect(try await database.client.count("SELECT count(*) FROM outbox WHERE attempts = 1") == 1)
+                // The next try: k and what follows, in order.
+                #expect(try await relay.publishBatch() == 6)
+                let indices = try await readTopic(Topic.intake, from: environment, atLeast: 15).compactMap { $0.event?.data["index"]?.numberValue }
+                    .map { Int($0) }
+                #expect(indices == [0, 1, 2, 3, 5, 6, 7, 8, 9] + Array(4..<10))
+                await producer.close(timeout: .seconds(2))
+            }
+        }
+    }
+}
+
+/// Hands a batch to the real producer, except that the first batch's message `at` fails
+/// (its neighbours still go out), as a broker that refuses one message would.
+final class FailsOnce: OutboxPublisher {
+    let inner: KafkaProducer
+    let at: Int
+    let armed = Mutex(true)
+
+    init(inner: KafkaProducer, at: Int) {
+        self.inner = inner
+        self.at = at
+    }
+
+    func sendInOrder(_ messages: [OutgoingMessage]) async -> [Result<Void, KafkaError>] {
+        let fail = armed.withLock { armed in
+            defer { armed = false }
+            return armed && messages.count > at
+        }
+        guard fail else { return await inner.sendInOrder(messages) }
+        var outcomes = await inner.sendInOrder(Array(messages[..<at]) + Array(messages[(at + 1)...]))
+        outcomes.insert(.failure(KafkaError(code: -1, message: "refused on purpose (test)")), at: at)
+        return outcomes
     }
 }
