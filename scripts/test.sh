@@ -33,6 +33,10 @@ PY
 # The randomised tests try a fixed set of seeds and this one (Tests/DomainTests/TestSeeds.swift);
 # a failure names its seed, and SAMENPLAN_TEST_SEED=<seed> replays it.
 export SAMENPLAN_TEST_SEED="${SAMENPLAN_TEST_SEED:-$(date +%s)}"
+# Every event the services publish during the tests is kept, to be checked against its
+# documented JSON Schema afterwards (scripts/check_event_schemas.py).
+export SAMENPLAN_EVENT_DUMP="$LOCAL/test-events"
+rm -rf "$SAMENPLAN_EVENT_DUMP"
 log "running the tests (rotating test seed $SAMENPLAN_TEST_SEED)"
 test_log="$LOCAL/swift-test.log"
 rm -f "$LOCAL"/swift-test*.xml
@@ -66,8 +70,10 @@ if [ "$status" -ne 0 ]; then
 fi
 
 if [ $# -eq 0 ]; then
-  # All three run even when one fails, so every run's figures are printed; then the verdict.
+  # All of these run even when one fails, so every run's figures are printed; then the verdict.
   failed=()
+  log "checking every event the tests caused against docs/schemas"
+  python3 "$ROOT/scripts/check_event_schemas.py" "$SAMENPLAN_EVENT_DUMP" || failed+=(event-schemas)
   log "running the suite-level acceptance checks"
   python3 "$ROOT/scripts/acceptance.py" || failed+=(acceptance)
   log "fuzzing the HTTP APIs from their OpenAPI documents"

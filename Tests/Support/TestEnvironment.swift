@@ -54,8 +54,39 @@ public struct TestEnvironment: Sendable {
 
     private func tearDown() async {
         kafka.close()
+        await dumpPublishedEvents()
         _ = try? await DatabaseSetup.withClient(adminURL, logger: logger) { client in
             try await client.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \"\(database)\" WITH (FORCE)"))
+        }
+    }
+
+    /// With `SAMENPLAN_EVENT_DUMP` set (scripts/test.sh sets it), every event the services
+    /// wrote to their outboxes during the test goes to `<dir>/<database>.jsonl`, one
+    /// `{"topic": …, "event": …}` a line, before the database is dropped: scripts/
+    /// check_event_schemas.py then checks each against its documented JSON Schema (issue 19).
+    private func dumpPublishedEvents() async {
+        guard let directory = ProcessInfo.processInfo.environment["SAMENPLAN_EVENT_DUMP"], !directory.isEmpty else { return }
+        do {
+            let lines = try await withAdminClient { client -> [String] in
+                var lines: [String] = []
+                for service in Topic.serviceNames {
+                    let exists = try await client.query(
+                        "SELECT to_regclass(\(service + ".outbox"))::text").collect().first?.decode(String?.self) ?? nil
+                    guard exists != nil else { continue }
+                    for try await line in try await client.query(
+                        PostgresQuery(unsafeSQL: "SELECT json_build_object('topic', topic, 'event', event::json)::text FROM \(service).outbox ORDER BY seq")
+                    ).decode(String.self) {
+                        lines.append(line)
+                    }
+                }
+                return lines
+            }
+            guard !lines.isEmpty else { return }
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            try (lines.joined(separator: "\n") + "\n").write(
+                toFile: "\(directory)/\(database).jsonl", atomically: true, encoding: .utf8)
+        } catch {
+            logger.warning("could not dump the test's published events: \(error)")
         }
     }
 
