@@ -93,6 +93,43 @@ import Testing
         }
     }
 
+    /// Issue 19, item 10: two notification processes send at once, and each message reaches
+    /// the receiver exactly once (the senders claim messages; a claim keeps the other off).
+    @Test func twoSendersDeliverEachMessageOnce() async throws {
+        try await TestEnvironment.with(partitions: 4) { environment in
+            let receiver = RecordingReceiver()
+            try await receiver.run { url in
+                let apps: [any ApplicationProtocol] = try await (0..<2).asyncMap { _ in
+                    try await ServiceRuntime.buildApplication(
+                        try Notifications.definition(),
+                        configuration: try environment.configuration(
+                            for: "notifications", extra: ["NOTIFICATIONS_WEBHOOK_URL": url + "/hook"]))
+                }
+                try await withRunningApplications(apps) { _ in
+                    let cases = (0..<40).map { _ in UUID() }
+                    try await environment.withProducer { producer in
+                        for caseId in cases {
+                            let assigned = try CloudEvent(
+                                source: EventSource.service("intake"), type: .caseAssigned, subject: caseId.uuidString,
+                                payload: CaseAssigned(caseId: caseId, managerId: "fm-1", area: "borsele", assignedAt: Date()))
+                            try await producer.send(topic: Topic.intake, key: Array(caseId.uuidString.utf8), value: try assigned.structuredBytes())
+                        }
+                    }
+                    #expect(try await eventually(timeout: .seconds(90)) {
+                        try await environment.withAdminClient {
+                            try await $0.count("SELECT count(*) FROM notifications.deliveries WHERE status = 'delivered'")
+                        } == cases.count
+                    })
+                    // A little longer, for a second copy a sender might still be sending.
+                    try await Task.sleep(for: .seconds(2))
+                    let keys = receiver.requests.compactMap { $0.headers["idempotency-key"] }
+                    #expect(keys.count == cases.count, "\(keys.count) requests for \(cases.count) messages")
+                    #expect(Set(keys).count == cases.count)
+                }
+            }
+        }
+    }
+
     @Test func webhookSignatureCoversTimestampAndBody() {
         let body = Array(#"{"caseId":"x"}"#.utf8)
         let header = WebhookSignature.sign(body: body, timestamp: 1_700_000_000, secret: "a-secret-of-16-chars")
