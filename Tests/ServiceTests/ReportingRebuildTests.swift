@@ -177,3 +177,56 @@ final class Recorder<Item: Sendable>: Sendable {
     var items: [Item] { state.withLock { $0.items } }
     var isFinished: Bool { state.withLock { $0.finished } }
 }
+
+/// Issue 19, item 6: every event of reporting's fixture delivered a second time to the
+/// running consumer changes no row of any read model. Markers published after the copies
+/// (16 keys a topic, so every partition gets one after its copies) say when the copies have
+/// been consumed; their own rows are left out of the comparison.
+@Suite(.serialized) struct ReportingRedeliveryTests {
+    @Test func everyEventDeliveredTwiceChangesNoReadModel() async throws {
+        let now = Timestamp.parse("2026-12-15T12:00:00Z")!
+        let history = try CaseHistories(seed: 3, families: 16, now: now, start: CalendarDate("2025-07-01")!.start()).events()
+        try await withReporting(at: now) { environment, _ in
+            try await publish(history, in: environment)
+            #expect(try await eventually(timeout: .seconds(90)) { try await inboxCount(environment) == history.count })
+            let before = try await tables(environment)
+
+            // The copies, then the markers.
+            try await publish(history, in: environment)
+            var markers: [(String, String, CloudEvent)] = []
+            var markerCases: [String] = []
+            for index in 0..<16 {
+                let id = "marker-\(index)"
+                let caseId = UUID()
+                markerCases.append(caseId.uuidString.lowercased())
+                markers.append((Topic.intake, id, try CloudEvent(
+                    source: EventSource.service("intake"), type: .managerRegistered, subject: id,
+                    payload: ManagerRegistered(managerId: id, areas: ["marker"], maxCaseload: 1, at: now, team: "marker"))))
+                markers.append((Topic.planning, id, try CloudEvent(
+                    source: EventSource.service("planning"), type: .casePhaseChanged, subject: caseId.uuidString,
+                    payload: CasePhaseChanged(
+                        caseId: caseId, phase: .support, previousPhase: .connect, area: "marker", managerId: id, changedAt: now))))
+                markers.append((Topic.volunteers, id, try CloudEvent(
+                    source: EventSource.service("volunteers"), type: .volunteerRegistered, subject: id,
+                    payload: VolunteerChanged(volunteerId: id, status: "active", areas: ["marker"], guideId: nil, reason: nil, at: now, sequence: 1))))
+            }
+            let toSend = markers
+            try await environment.withProducer { producer in
+                for (topic, key, event) in toSend {
+                    try await producer.send(topic: topic, key: Array(key.utf8), value: try event.structuredBytes())
+                }
+            }
+            let expected = history.count + toSend.count
+            #expect(try await eventually(timeout: .seconds(90)) { try await inboxCount(environment) == expected })
+
+            // Every table as before, the markers' own rows left out.
+            let markerCaseIds = markerCases
+            let after = try await tables(environment)
+            #expect(Set(after.keys) == Set(before.keys))
+            for (table, rows) in after {
+                let own = rows.filter { row in !row.contains("marker") && !markerCaseIds.contains { row.contains($0) } }
+                #expect(own == before[table], "\(table) changed: \(Set(own).symmetricDifference(before[table] ?? []).prefix(3))")
+            }
+        }
+    }
+}
