@@ -22,13 +22,6 @@ show_failures() {
   log "what failed in $(basename "$1")"
   grep -aE '✘ Test .*(recorded an issue|failed after)' "$1" | cut -c1-600 >&2 || true
 }
-failed_test_filter() {
-  python3 - "$1" <<'PY'
-import re, sys, xml.etree.ElementTree as ET
-failed = [c for c in ET.parse(sys.argv[1]).iter("testcase") if c.find("failure") is not None]
-print("|".join(re.escape(c.get("classname") + "/" + c.get("name")) for c in failed))
-PY
-}
 
 # The randomised tests try a fixed set of seeds and this one (Tests/DomainTests/TestSeeds.swift);
 # a failure names its seed, and SAMENPLAN_TEST_SEED=<seed> replays it.
@@ -41,32 +34,16 @@ log "running the tests (rotating test seed $SAMENPLAN_TEST_SEED)"
 test_log="$LOCAL/swift-test.log"
 rm -f "$LOCAL"/swift-test*.xml
 status=0
-flaky=""
 SAMENPLAN_TEST_ADMIN_URL="$ADMIN_URL" swift test --skip-build --xunit-output "$LOCAL/swift-test.xml" "$@" 2>&1 \
   | tee "$test_log" || status=$?
+# No second try (issue 19): a test that fails now and then is a defect to find and fix, and a
+# retry on a quiet machine hides exactly the races (relay order, timers, two replicas) it
+# would show. The failed tests' issues are printed again here, where a CI log's tail shows
+# them, with the rotating seed to replay a randomised one.
 if [ "$status" -ne 0 ]; then
   show_failures "$test_log"
-  again=""
-  [ -f "$LOCAL/swift-test-swift-testing.xml" ] && again="$(failed_test_filter "$LOCAL/swift-test-swift-testing.xml")"
-  # A crash leaves no report and names no test: nothing to try again.
-  [ -n "$again" ] || exit "$status"
-  # One more try for the failed tests alone, on a machine that now runs nothing else. A test
-  # that passes then depends on timing under the full parallel run: it is named as FLAKY and
-  # the run goes on. A test that fails twice fails the run.
-  log "trying the failed tests once more, alone: $again"
-  retry_log="$LOCAL/swift-test-retry.log"
-  status=0
-  SAMENPLAN_TEST_ADMIN_URL="$ADMIN_URL" swift test --skip-build --filter "$again" 2>&1 | tee "$retry_log" || status=$?
-  # A filter that matched nothing would pass without running a test.
-  grep -aq 'Test run with 0 tests' "$retry_log" && status=1
-  if [ "$status" -ne 0 ]; then
-    show_failures "$retry_log"
-    log "failed twice: $again"
-    exit "$status"
-  fi
-  show_failures "$test_log"
-  flaky="$again"
-  log "FLAKY (failed in the full run, passed alone): $flaky"
+  log "the tests failed (rotating test seed $SAMENPLAN_TEST_SEED); the whole log is $test_log"
+  exit "$status"
 fi
 
 if [ $# -eq 0 ]; then
@@ -80,7 +57,6 @@ if [ $# -eq 0 ]; then
   python3 "$ROOT/scripts/fuzz_http.py" --no-build || failed+=(fuzz)
   log "the short chaos run: load while services, PostgreSQL and the broker fail"
   python3 "$ROOT/scripts/chaos.py" || failed+=(chaos)
-  [ -z "$flaky" ] || log "FLAKY (failed in the full run, passed alone): $flaky"
   if [ ${#failed[@]} -gt 0 ]; then
     log "failed: ${failed[*]}"
     exit 1
