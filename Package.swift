@@ -15,6 +15,7 @@ let package = Package(
         .executable(name: "kafka-dev-broker", targets: ["kafka-dev-broker"]),
         .executable(name: "samenplanctl", targets: ["samenplanctl"]),
         .executable(name: "samenplan-load", targets: ["samenplan-load"]),
+        .executable(name: "samenplan-services", targets: ["samenplan-services"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -210,6 +211,13 @@ let package = Package(
             resources: [.copy("Migrations")]
         ),
         .executableTarget(name: "reporting", dependencies: ["ReportingService"], path: "Services/Reporting/Sources/reporting"),
+        /// The five services in one executable, called by a service's name: the container
+        /// image links their shared code once (docker/Dockerfile).
+        .executableTarget(
+            name: "samenplan-services",
+            dependencies: ["IntakeService", "PlanningService", "VolunteersService", "NotificationsService", "ReportingService"],
+            path: "Services/Suite/Sources/samenplan-services"
+        ),
         /// Seeded synthetic event histories: the fixture of reporting's tests and its benchmark.
         .target(name: "CaseHistories", dependencies: ["SamenplanDomain"], path: "Services/Reporting/Sources/CaseHistories"),
 
