@@ -206,13 +206,15 @@ def attempt(suite: LocalSuite, args, duration: float) -> int | None:
                 wait_for(lambda s=service: suite.ready(suite.ports[s]), 60)
         if generated != 0:
             log(f"the generator failed (exit code {generated})")
+        # The broker's crash can void an attempt only before its reconcile: once the reconcile
+        # has judged the run, its verdict stands (issue 19), so a loss it found is never
+        # thrown away by rerunning after the broker died.
+        check_broker(suite)
         reconciled = subprocess.run(
             [str(BIN / "samenplan-load"), "reconcile", *common, "--manifest", str(manifest),
              "--database-url", suite.database_url, "--webhook-log", str(suite.local / "logs" / "webhooks.jsonl"),
              "--wait", "300"],
             env=environment).returncode
-        if reconciled != 0:
-            check_broker(suite)
         print("\nchaos figures:")
         for name, count in faults.counts.items():
             print(f"  {name}: {count}×")
