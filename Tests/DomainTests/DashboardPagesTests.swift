@@ -29,14 +29,14 @@ import Testing
         let key = DashboardPages.Key(period: "2026-Q4", area: nil)
         let answers = try await withThrowingTaskGroup(of: String.self) { group in
             for _ in 0..<20 {
-                group.addTask { try await pages.page(for: key, now: Date()) { try await counter.compute("all") } }
+                group.addTask { try await pages.page(for: key) { try await counter.compute("all") } }
             }
             return try await group.reduce(into: []) { $0.append($1) }
         }
         #expect(answers.count == 20 && Set(answers) == ["<html>all</html>"])
         #expect(counter.computed.withLock { $0 } == 1)
         // Asked again within the minute: the kept page.
-        _ = try await pages.page(for: key, now: Date()) { try await counter.compute("again") }
+        _ = try await pages.page(for: key) { try await counter.compute("again") }
         #expect(counter.computed.withLock { $0 } == 1)
     }
 
@@ -46,7 +46,7 @@ import Testing
         try await withThrowingTaskGroup(of: String.self) { group in
             for area in 0..<8 {
                 let key = DashboardPages.Key(period: "2026-Q4", area: "area-\(area)")
-                group.addTask { try await pages.page(for: key, now: Date()) { try await counter.compute("\(area)") } }
+                group.addTask { try await pages.page(for: key) { try await counter.compute("\(area)") } }
             }
             for try await _ in group {}
         }

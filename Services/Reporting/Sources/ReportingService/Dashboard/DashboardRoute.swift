@@ -32,7 +32,7 @@ enum DashboardRoute {
                 throw Problem.badRequest("The page's parameters break \(problems.count) rule(s).", problems: problems)
             }
             let area = asked.first
-            let html = try await pages.page(for: DashboardPages.Key(period: period.description, area: area), now: now) {
+            let html = try await pages.page(for: DashboardPages.Key(period: period.description, area: area)) {
                 let data = try await database.client.withConnection { connection in
                     try await gather(period: period, area: area, now: now, suppressBelow: suppressBelow, on: connection, logger: context.logger)
                 }
@@ -104,7 +104,7 @@ actor DashboardPages {
     private var running = 0
     private var waiting: [CheckedContinuation<Void, Never>] = []
 
-    func page(for key: Key, now: Date, compute: @escaping @Sendable () async throws -> String) async throws -> String {
+    func page(for key: Key, compute: @escaping @Sendable () async throws -> String) async throws -> String {
         let instant = ContinuousClock.now
         if let kept = pages[key], kept.at.duration(to: instant) < Self.keepFor { return kept.html }
         if let task = computing[key] { return try await task.value }
