@@ -1,6 +1,6 @@
 // swift-tools-version:6.0
 // Samenplan: five services (intake, planning, volunteers, notifications, reporting) on one
-// shared platform. See README.md for the layout and ../shared/DESIGN.md for the contract.
+// shared platform. See README.md for the layout and docs/contract.md for the contract.
 import PackageDescription
 
 let package = Package(

@@ -2,7 +2,7 @@ import Foundation
 import Logging
 import SamenplanStorage
 
-/// One environment variable the suite reads, with what it means. The README's configuration
+/// One environment variable the suite reads, with what it means. The configuration
 /// table and the docker-compose check are made from this list.
 public struct ConfigVariable: Sendable, Hashable {
     public var name: String
@@ -64,7 +64,7 @@ public struct ServiceConfiguration: Sendable {
         ConfigVariable("JWT_CLOCK_SKEW_SECONDS", default: "60", "how far a token's `iat` and `nbf` may lie in the future (0–600), for clocks that differ a little"),
     ]
 
-    /// Variables only one service reads. Listed here, beside the common ones, so the README
+    /// Variables only one service reads. Listed here, beside the common ones, so the manual's (docs/manual.md)
     /// table and the docker-compose check know every variable of the suite.
     public static let serviceVariables: [ConfigVariable] = [
         ConfigVariable("INTAKE_AREAS", "intake: the areas Samenplan serves besides those registered (PUT /v1/areas/{area}, or with a manager), as area[:team],…; a referral to any other area is rejected"),

@@ -42,7 +42,7 @@ public enum Notifications {
     }
 }
 
-/// Notifications' configuration (README, configuration table), checked at start.
+/// Notifications' configuration (docs/manual.md, configuration table), checked at start.
 struct NotificationSettings: Sendable {
     var rules: RuleBook
     var digest: DigestSchedule

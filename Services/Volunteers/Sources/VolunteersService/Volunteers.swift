@@ -36,7 +36,7 @@ public enum Volunteers {
     }
 }
 
-/// The volunteer centre's rules as configured (README, configuration table).
+/// The volunteer centre's rules as configured (docs/manual.md, configuration table).
 struct VolunteerSettings: Sendable {
     var certificates: CertificatePolicy
     /// Days a help request may wait for a volunteer before the consultation's agenda names it.
