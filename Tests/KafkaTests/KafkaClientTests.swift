@@ -228,7 +228,10 @@ struct KafkaClientTests {
         await consumer.close()
         // Closing leaves the consumer group, which takes a round trip or two; the bound says
         // "does not hang" with room for a machine busy with the other tests running in parallel.
-        #expect(ContinuousClock.now - started < .seconds(10))
+        // 10 s was once exceeded on a clean-clone CI run (10.19 s: the mock cluster's LeaveGroup
+        // on a loaded machine), which without a second try fails the run; a hang is unbounded,
+        // so 30 s still tells one apart. A bounded close is issue 24's work.
+        #expect(ContinuousClock.now - started < .seconds(30))
         #expect(try await iteration.value == 0)
         var afterClose = consumer.makeAsyncIterator()
         #expect(try await afterClose.next() == nil)
